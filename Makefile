@@ -1,0 +1,137 @@
+# edg: build, test, fuzz and install.
+#
+#   make                 the four binaries into build/
+#   make deps            install the Debian packages needed to build, run and test (idempotent)
+#   make check           every test suite; ends with "N passed, N failed"
+#   make fuzz            each libFuzzer target for FUZZ_SECONDS (default 60)
+#   make install         FHS paths under DESTDIR/PREFIX
+#   make clean
+#
+#   SANITIZE=address,undefined  builds everything (objects in build/san/) with sanitizers.
+#
+# Sources are found by wildcard: a new lib/*.c joins libedg.a, a new tests/unit/test_*.c
+# becomes a test program, a new tests/fuzz/fuzz_*.c a fuzz target. Nobody edits this file
+# to add a module.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+FUZZ_SECONDS ?= 60
+
+PKGS := hiredis libcurl libcrypto libssl jansson libidn2 libmicrohttpd
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wcast-qual -Wwrite-strings -Wvla -Wno-unused-parameter
+OPT  ?= -O2 -g
+CPPFLAGS_ALL := -Iinclude -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CPPFLAGS)
+CFLAGS_ALL   := -std=c11 $(OPT) $(WARN) -fno-strict-aliasing -fstack-protector-strong $(CFLAGS)
+LIBS_ALL     := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
+# libmilter ships no pkg-config file: it is a plain -lmilter with its headers in libmilter/.
+MILTER_LIBS  := -lmilter
+
+ifneq ($(SANITIZE),)
+B := build/san
+CFLAGS_ALL += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS    += -fsanitize=$(SANITIZE)
+else
+B := build
+CFLAGS_ALL += -D_FORTIFY_SOURCE=2
+endif
+O := $(B)/obj
+
+LIB_SRC   := $(sort $(wildcard lib/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(O)/%.o)
+LIBEDG    := $(O)/libedg.a
+
+PROGS := $(B)/edg-syncd $(B)/edg-policyd $(B)/edg-milter $(B)/edgctl
+syncd_SRC   := $(sort $(wildcard syncd/*.c))
+policyd_SRC := $(sort $(wildcard policyd/*.c))
+milter_SRC  := $(sort $(wildcard milter/*.c))
+ctl_SRC     := $(sort $(wildcard ctl/*.c))
+
+TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
+TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(O)/%.o)
+UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+TOOL_SRC    := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN    := $(TOOL_SRC:tests/tools/%.c=$(B)/tests/%)
+
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+
+.SECONDARY:
+.PHONY: all deps check unit integration fuzz fuzz-build install clean format sample
+all: $(PROGS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(LIBEDG): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/edg-syncd: $(syncd_SRC:%.c=$(O)/%.o) $(LIBEDG)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
+$(B)/edg-policyd: $(policyd_SRC:%.c=$(O)/%.o) $(LIBEDG)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
+$(B)/edg-milter: $(milter_SRC:%.c=$(O)/%.o) $(LIBEDG)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LIBS_ALL)
+$(B)/edgctl: $(ctl_SRC:%.c=$(O)/%.o) $(LIBEDG)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
+
+$(B)/tests/%: $(O)/tests/unit/%.o $(TESTLIB_OBJ) $(LIBEDG)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS_ALL)
+$(B)/tests/%: $(O)/tests/tools/%.o $(LIBEDG)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LIBS_ALL)
+
+# deps: the Debian packages to build, run and test edg. Installs only what is missing.
+deps:
+	@sh tests/deps.sh
+
+# check: every suite (unit programs, then integration scripts), one summary line at the end.
+check: deps all $(UNIT_BIN) $(TOOL_BIN)
+	@EDG_BUILD=$(B) sh tests/run-suites.sh $(UNIT_BIN) $(sort $(wildcard tests/integration/*.sh))
+
+unit: all $(UNIT_BIN)
+	@EDG_BUILD=$(B) sh tests/run-suites.sh $(UNIT_BIN)
+
+# Fuzz targets are built with clang's libFuzzer from the library sources, apart from $(B).
+FUZZ_CFLAGS := -std=c11 -g -O1 -Iinclude -D_GNU_SOURCE -DEDG_FUZZING \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -fsanitize=fuzzer,address,undefined
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS:-fsanitize=fuzzer,%=-fsanitize=fuzzer-no-link,%) -c -o $@ $<
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS_ALL)
+fuzz-build: $(FUZZ_BIN)
+fuzz: deps fuzz-build
+	@sh tests/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+# sample: regenerate conf/edg.conf.sample from the configuration table.
+sample: $(B)/edgctl
+	$(B)/edgctl config sample > conf/edg.conf.sample
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/edg
+	install -m 0755 $(B)/edg-syncd $(B)/edg-policyd $(B)/edg-milter $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(B)/edgctl $(DESTDIR)$(BINDIR)/
+	install -m 0640 conf/edg.conf.sample $(DESTDIR)$(SYSCONFDIR)/edg/edg.conf.sample
+	@set -e; for m in docs/*.8; do [ -f "$$m" ] || continue; \
+		install -d $(DESTDIR)$(MANDIR)/man8; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,9 @@
+/* cmd_config.c - PLACEHOLDER: being written (see issue notes). */
+#include <stdio.h>
+#include "edgctl.h"
+int
+cmd_config(int argc, char **argv, const char *config_path)
+{
+	fprintf(stderr, "edgctl: %s: not built yet\n", argv[0]);
+	return EDGCTL_FAIL;
+}

@@ -1,0 +1,9 @@
+/* edg-milter - PLACEHOLDER: the daemon is written under its own issue. */
+#include <stdio.h>
+int main(void);
+int
+main(void)
+{
+	fprintf(stderr, "edg-milter: not built yet\n");
+	return 1;
+}

@@ -1,0 +1,97 @@
+/*
+ * test_log.c - log lines are safe: no control characters, no secrets
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "log.h"
+
+static void
+sanitized(const char *in, const char *want)
+{
+	char line[LOG_LINE_MAX];
+
+	snprintf(line, sizeof(line), "%s", in);
+	log_sanitize(line, sizeof(line));
+	assert_string_equal(line, want);
+}
+
+static void
+test_control_characters(void **unused)
+{
+	sanitized("a\r\nb\tc\x7f", "a??b?c?");
+}
+
+static void
+test_registered_secret(void **unused)
+{
+	log_secret_add("hunter2-passphrase");
+	log_secret_add("hunter2-passphrase"); /* twice: stored once */
+	sanitized("key pass hunter2-passphrase and again hunter2-passphrase.",
+		  "key pass ***** and again *****.");
+	log_secret_clear();
+	sanitized("hunter2-passphrase", "hunter2-passphrase");
+}
+
+static void
+test_short_secret_not_registered(void **unused)
+{
+	log_secret_add("ab");
+	sanitized("abcab", "abcab");
+}
+
+static void
+test_url_password(void **unused)
+{
+	sanitized("cannot reach redis://reader:s3cret@127.0.0.1:6379/0 now",
+		  "cannot reach redis://reader:*****@127.0.0.1:6379/0 now");
+	sanitized("redis://:pw123@host/1", "redis://:*****@host/1");
+	sanitized("redis://host:6379/0", "redis://host:6379/0");
+	sanitized("unix:///run/redis.sock", "unix:///run/redis.sock");
+}
+
+static void
+test_stderr_line(void **unused)
+{
+	char buf[LOG_LINE_MAX] = "";
+	FILE *saved = stderr, *mem = fmemopen(buf, sizeof(buf), "w");
+
+	assert_non_null(mem);
+	log_init("test", 1, LOG_MAIL);
+	log_secret_add("topsecret");
+	stderr = mem;
+	log_qid(LOG_WARNING, "4ABCDEF", "rcpt=<x@y> pass=%s\r\nInjected: 1", "topsecret");
+	log_debug("below the level: not shown");
+	stderr = saved;
+	fclose(mem);
+	assert_string_equal(buf, "test: warning: 4ABCDEF: rcpt=<x@y> pass=*****??Injected: 1\n");
+	log_secret_clear();
+}
+
+static void
+test_parse_names(void **unused)
+{
+	assert_int_equal(log_facility_parse("mail"), LOG_MAIL);
+	assert_int_equal(log_facility_parse("LOCAL3"), LOG_LOCAL3);
+	assert_int_equal(log_facility_parse("kern"), -1);
+	assert_int_equal(log_level_parse("debug"), LOG_DEBUG);
+	assert_int_equal(log_level_parse("loud"), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_control_characters),
+		cmocka_unit_test(test_registered_secret),
+		cmocka_unit_test(test_short_secret_not_registered),
+		cmocka_unit_test(test_url_password),
+		cmocka_unit_test(test_stderr_line),
+		cmocka_unit_test(test_parse_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
