@@ -8,6 +8,11 @@
  *	    size_t outsize, const char **why);
  *	enum addr_result addr_canon_pattern(const char *in, size_t len, char *out,
  *	    size_t outsize, const char **why);
+ *	enum addr_result addr_canon_parts(const char *local, size_t local_len,
+ *	    const char *domain, size_t domain_len, char *out, size_t outsize,
+ *	    const char **why);
+ *	enum addr_result addr_canon_domain(const char *in, size_t len, char *out,
+ *	    size_t outsize, const char **why);
  *	int addr_is_domain_pattern(const char *in, size_t len);
  *	const char *addr_domain(const char *canon);
  *
@@ -19,6 +24,26 @@
  *
  *	addr_canon_pattern() also accepts an approved-sender domain pattern "@domain"
  *	and canonicalises it to "@" followed by the canonical domain.
+ *
+ *	Quoted local parts: the canonical local part is the unquoted text when that is an
+ *	RFC 5321 Dot-string (atoms of atext or UTF-8, single dots between them), otherwise
+ *	the text quoted with only '"' and '\' escaped. Unquoted local parts with empty
+ *	atoms ("a..b", ".a", "a."), which Postfix accepts, are canonicalised to the quoted
+ *	form just as Postfix's SMTP client sends them ("a..b"@x), so both spellings
+ *	give one key. The 64-octet limit applies to the canonical local part.
+ *
+ *	Domains: ASCII names are lowercased and checked (labels of letters, digits, '-'
+ *	and '_', 1-63 octets, no '-' at either end); names with non-ASCII characters go
+ *	through libidn2 (UTS #46 non-transitional, NFC) to A-labels. Address literals:
+ *	"[1.2.3.4]", "[IPv6:...]" (rewritten in inet_ntop's compressed form, so
+ *	"[IPv6:0::1]" gives "[ipv6:::1]") and RFC 5321 general literals "[tag:text]".
+ *	Source routes ("<@a,@b:user@dom>") are accepted inside angle brackets and dropped.
+ *
+ *	addr_canon_parts() is the common back end for callers that have already taken
+ *	an address apart (the From: header parser): local is the local part's text with
+ *	quotes and backslash escapes already removed, domain a domain name or literal.
+ *
+ *	addr_canon_domain() canonicalises a domain alone (name or literal).
  *
  *	addr_is_domain_pattern() tells whether in (after surrounding whitespace) starts
  *	with '@' and so is meant as a domain pattern rather than an address.
@@ -51,6 +76,14 @@ enum addr_result addr_canon(const char *in, size_t len, char *out, size_t outsiz
 /* As addr_canon(), but "@domain" is accepted too and gives "@canonical.domain". */
 enum addr_result addr_canon_pattern(const char *in, size_t len, char *out, size_t outsize,
                                     const char **why);
+
+/* local: unquoted, unescaped local-part text; domain: name or "[literal]". */
+enum addr_result addr_canon_parts(const char *local, size_t local_len, const char *domain,
+                                  size_t domain_len, char *out, size_t outsize, const char **why);
+
+/* A domain name or address literal alone (surrounding whitespace allowed). */
+enum addr_result addr_canon_domain(const char *in, size_t len, char *out, size_t outsize,
+                                   const char **why);
 
 /* 1 when in (leading whitespace skipped) starts with '@' and contains no other '@'. */
 int addr_is_domain_pattern(const char *in, size_t len);
