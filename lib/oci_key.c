@@ -98,8 +98,8 @@ oci_key_parse_pem(const void *pem, size_t len, const char *pass_phrase, const ch
 		return -1;
 	}
 	if (!EVP_PKEY_is_a(*key, "RSA")) {
-		snprintf(err, errsize, "%s: a %s key; OCI request signing needs an RSA key", name,
-		         EVP_PKEY_get0_type_name(*key));
+		snprintf(err, errsize, "%s: the key type is %s; OCI request signing needs RSA",
+		         name, EVP_PKEY_get0_type_name(*key));
 		EVP_PKEY_free(*key);
 		*key = NULL;
 		return -1;
