@@ -350,8 +350,8 @@ rfc2047_decode_word(const char *s, size_t len, char *out, size_t outsize, size_t
 	long raw_len;
 	enum rfc2047_result result;
 
-	if (s == NULL || out == NULL || outsize == 0 || rfc2047_word_len(s, len) != len ||
-	    rfc2047_word_split(s, len, &word) != 0)
+	if (s == NULL || out == NULL || outsize == 0 || len == 0 ||
+	    rfc2047_word_len(s, len) != len || rfc2047_word_split(s, len, &word) != 0)
 		return RFC2047_NOT_ENCODED;
 	raw = xmalloc(word.text_len + 1);
 	raw_len = word.encoding == 'q' ? rfc2047_q_decode(word.text, word.text_len, raw)
