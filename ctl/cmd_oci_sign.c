@@ -14,8 +14,8 @@
  *	and the other headers to send follow on standard error.
  *
  *	Credentials come from the flags; whatever they leave unset comes from
- *	--oci-config (an OCI CLI config file, --profile or DEFAULT). The [oci]
- *	section of edg.conf (-c FILE) is not read by this version.
+ *	--oci-config (an OCI CLI config file, --profile or DEFAULT) or, without it,
+ *	from the [oci] section of the edg configuration (-c FILE before the command).
  *
  *	The key file is held to the daemon's rules (mode 0600 or 0400). Its fingerprint
  *	must equal the configured one, as for the daemon, unless --no-fingerprint-check
@@ -37,6 +37,7 @@
 
 #include <openssl/crypto.h>
 
+#include "config.h"
 #include "edgctl.h"
 #include "log.h"
 #include "oci_cred.h"
@@ -76,7 +77,8 @@ oci_sign_usage(FILE *out)
 	             "  -v                      also print the signing string and the other\n"
 	             "                          headers on standard error\n"
 	             "\n"
-	             "Credentials the flags leave unset come from --oci-config.\n");
+	             "Credentials the flags leave unset come from --oci-config, else from the\n"
+	             "[oci] section of the edg configuration (-c FILE).\n");
 }
 
 static int
@@ -193,11 +195,41 @@ oci_sign_pass_phrase(const char *path, struct oci_cred *cred, char *err, size_t 
 }
 
 static int
+oci_sign_flags_complete(const struct oci_sign_options *opts)
+{
+	return opts->key_file && opts->tenancy && opts->user && opts->fingerprint;
+}
+
+/* The edg configuration's credentials, for what the flags leave unset. */
+static int
+oci_sign_config_cred(const char *config_path, struct oci_cred *cred, char *err, size_t errsize)
+{
+	struct edg_config *cfg = config_load(config_path, stderr);
+	int rc;
+
+	if (cfg == NULL) {
+		snprintf(err, errsize,
+		         "%s: unusable (give --key, --tenancy, --user and --fingerprint, "
+		         "or --oci-config)",
+		         config_path);
+		return -1;
+	}
+	rc = oci_cred_from_config(cfg, cred, err, errsize);
+	config_free(cfg);
+	return rc;
+}
+
+static int
 oci_sign_credentials(const struct oci_sign_options *opts, const char *config_path,
                      struct oci_cred *cred, char *err, size_t errsize)
 {
-	if (opts->oci_config != NULL &&
-	    oci_cred_load_oci_config(opts->oci_config, opts->profile, cred, err, errsize) < 0)
+	int rc = 0;
+
+	if (opts->oci_config != NULL)
+		rc = oci_cred_load_oci_config(opts->oci_config, opts->profile, cred, err, errsize);
+	else if (!oci_sign_flags_complete(opts))
+		rc = oci_sign_config_cred(config_path, cred, err, errsize);
+	if (rc < 0)
 		return -1;
 	if (opts->key_file)
 		oci_cred_set(cred, "key_file", opts->key_file);

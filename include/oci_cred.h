@@ -16,6 +16,10 @@
  *	int   oci_cred_load_oci_config(const char *path, const char *profile,
  *				       struct oci_cred *cred, char *err, size_t errsize);
  *	char *oci_cred_expand_home(const char *path, const char *home);
+int oci_cred_from_config(const struct edg_config *cfg, struct oci_cred *cred, char *err,
+                         size_t errsize);
+ *	int   oci_cred_from_config(const struct edg_config *cfg, struct oci_cred *cred,
+ *				   char *err, size_t errsize);
  *
  * DESCRIPTION
  *	A struct oci_cred starts zeroed ({0}); a NULL field is unset. pass_phrase is
@@ -46,6 +50,12 @@
  *	oci_cred_expand_home() returns path with a leading "~" or "~/" replaced by
  *	home; any other path (including "~user/...") is returned unchanged.
  *
+ *	oci_cred_from_config() takes the credentials of edg's own configuration: when
+ *	[oci] oci_config is set, that OCI CLI file and its profile are read first; then
+ *	every non-empty [oci] tenancy, user, fingerprint, key_file, pass_phrase and
+ *	region is stored over them (so region may override the profile's). It does not
+ *	call oci_cred_check(): the caller decides what it needs.
+ *
  * OWNERSHIP
  *	The strings in a struct oci_cred belong to it; oci_cred_free() releases them
  *	(wiping the pass phrase first) and leaves the struct zeroed and reusable.
@@ -62,6 +72,8 @@
 #include <stddef.h>
 
 #define OCI_CRED_FILE_MAX (1024 * 1024)
+
+struct edg_config;
 
 struct oci_cred {
 	char *tenancy;     /* OCID of the tenancy */
@@ -81,5 +93,7 @@ int oci_cred_parse_oci_config(const char *buf, size_t len, const char *profile,
 int oci_cred_load_oci_config(const char *path, const char *profile, struct oci_cred *cred,
                              char *err, size_t errsize);
 char *oci_cred_expand_home(const char *path, const char *home);
+int oci_cred_from_config(const struct edg_config *cfg, struct oci_cred *cred, char *err,
+                         size_t errsize);
 
 #endif

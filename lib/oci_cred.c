@@ -19,6 +19,7 @@
 
 #include <openssl/crypto.h>
 
+#include "config.h"
 #include "ini.h"
 #include "log.h"
 #include "oci_cred.h"
@@ -288,5 +289,26 @@ oci_cred_load_oci_config(const char *path, const char *profile, struct oci_cred 
 		free(cred->key_file);
 		cred->key_file = expanded;
 	}
+	return 0;
+}
+
+int
+oci_cred_from_config(const struct edg_config *cfg, struct oci_cred *cred, char *err, size_t errsize)
+{
+	const struct {
+		const char *name, *value;
+	} keys[] = {
+	    {"tenancy", cfg->oci.tenancy},         {"user", cfg->oci.user},
+	    {"fingerprint", cfg->oci.fingerprint}, {"key_file", cfg->oci.key_file},
+	    {"pass_phrase", cfg->oci.pass_phrase}, {"region", cfg->oci.region},
+	};
+	const char *profile = cfg->oci.profile[0] ? cfg->oci.profile : NULL;
+
+	if (cfg->oci.oci_config[0] != '\0' &&
+	    oci_cred_load_oci_config(cfg->oci.oci_config, profile, cred, err, errsize) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (keys[i].value[0] != '\0')
+			oci_cred_set(cred, keys[i].name, keys[i].value);
 	return 0;
 }

@@ -157,6 +157,29 @@ expect_eq "OCI CLI config: the profile over DEFAULT signs like the flags" "$want
 res=$("$EDGCTL" oci-sign --oci-config "$T/oci-config" --profile NOPE GET "$GET_URL" 2>&1)
 expect_match "OCI CLI config: a missing profile is named" "profile \[NOPE\] not found" "$res"
 
+cat >"$T/edg.conf" <<EOF
+[oci]
+region = us-ashburn-1
+tenancy = $TENANCY
+user = $USER_OCID
+fingerprint = $REAL_FP
+key_file = $T/vector.pem
+EOF
+chmod 600 "$T/edg.conf"
+res=$("$EDGCTL" -c "$T/edg.conf" oci-sign --date "$DATE" GET "$GET_URL" 2>&1)
+expect_eq "edg.conf [oci]: signs like the flags" "$want" "$res"
+res=$("$EDGCTL" -c "$T/edg.conf" oci-sign --key "$T/new.pem" --fingerprint "$NEW_FP" \
+	--pass-phrase-file "$T/pass" --date "$DATE" GET "$GET_URL" 2>&1)
+expect_match "flags win over edg.conf" "keyId=\"$TENANCY/$USER_OCID/$NEW_FP\"" "$res"
+printf '[oci]\noci_config = %s\nprofile = EDG\n' "$T/oci-config" >"$T/edg-oci.conf"
+chmod 600 "$T/edg-oci.conf"
+res=$("$EDGCTL" -c "$T/edg-oci.conf" oci-sign --date "$DATE" GET "$GET_URL" 2>&1)
+expect_eq "edg.conf oci_config + profile: signs like the flags" "$want" "$res"
+res=$("$EDGCTL" -c "$T/missing.conf" oci-sign GET "$GET_URL" 2>&1)
+expect_eq "no credentials anywhere: exit 1" 1 $?
+expect_match "no credentials anywhere: the file and the flags are named" \
+	"missing.conf: unusable \(give --key" "$res"
+
 # --- usage --------------------------------------------------------------------------------
 "$EDGCTL" oci-sign GET >/dev/null 2>&1
 expect_eq "one argument: usage error (exit 2)" 2 $?

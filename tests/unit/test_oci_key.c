@@ -21,6 +21,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "config.h"
 #include "log.h"
 #include "oci_cred.h"
 #include "oci_key.h"
@@ -472,6 +473,65 @@ test_oci_config_file(void **state)
 	free(path);
 }
 
+/* An [oci] section as lib/config.c leaves it: every string owned, "" when unset. */
+static void
+config_oci(struct edg_config *cfg, const char *file, const char *profile, const char *user,
+           const char *region)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->oci.oci_config = xstrdup(file);
+	cfg->oci.profile = xstrdup(profile);
+	cfg->oci.user = xstrdup(user);
+	cfg->oci.region = xstrdup(region);
+	cfg->oci.tenancy = xstrdup("");
+	cfg->oci.fingerprint = xstrdup("");
+	cfg->oci.key_file = xstrdup("");
+	cfg->oci.pass_phrase = xstrdup("");
+}
+
+static void
+config_oci_free(struct edg_config *cfg)
+{
+	free(cfg->oci.oci_config);
+	free(cfg->oci.profile);
+	free(cfg->oci.user);
+	free(cfg->oci.region);
+	free(cfg->oci.tenancy);
+	free(cfg->oci.fingerprint);
+	free(cfg->oci.key_file);
+	free(cfg->oci.pass_phrase);
+}
+
+static void
+test_cred_from_config(void **state)
+{
+	char *path = write_file("config", oci_config, strlen(oci_config), 0600), err[512];
+	struct oci_cred cred = {0};
+	struct edg_config cfg;
+
+	/* The OCI CLI file and its profile, [oci] region overriding the profile's. */
+	config_oci(&cfg, path, "ADMIN", "", "eu-zurich-1");
+	assert_int_equal(oci_cred_from_config(&cfg, &cred, err, sizeof(err)), 0);
+	assert_string_equal(cred.user, "ocid1.user.oc1..admin");
+	assert_string_equal(cred.tenancy, "ocid1.tenancy.oc1..t");
+	assert_string_equal(cred.region, "eu-zurich-1");
+	oci_cred_free(&cred);
+	config_oci_free(&cfg);
+	/* No OCI CLI file: the [oci] keys alone. */
+	config_oci(&cfg, "", "DEFAULT", "ocid1.user.oc1..own", "");
+	assert_int_equal(oci_cred_from_config(&cfg, &cred, err, sizeof(err)), 0);
+	assert_string_equal(cred.user, "ocid1.user.oc1..own");
+	assert_null(cred.tenancy);
+	assert_null(cred.region);
+	oci_cred_free(&cred);
+	config_oci_free(&cfg);
+	config_oci(&cfg, path, "MISSING", "", "");
+	assert_int_equal(oci_cred_from_config(&cfg, &cred, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "profile [MISSING] not found"));
+	config_oci_free(&cfg);
+	free(path);
+}
+
 static void
 test_expand_home(void **state)
 {
@@ -507,6 +567,7 @@ main(void)
 	    cmocka_unit_test(test_oci_config_profiles),
 	    cmocka_unit_test(test_oci_config_errors),
 	    cmocka_unit_test(test_oci_config_file),
+	    cmocka_unit_test(test_cred_from_config),
 	    cmocka_unit_test(test_expand_home),
 	};
 
