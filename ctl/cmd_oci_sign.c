@@ -31,6 +31,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,85 +59,77 @@ struct oci_sign_options {
 static void
 oci_sign_usage(FILE *out)
 {
-	fprintf(out, "usage: edgctl [-c FILE] oci-sign [options] METHOD URL\n"
-	             "\n"
-	             "Print the OCI Authorization header of a request, as edg-syncd signs it.\n"
-	             "\n"
-	             "  --key FILE              PEM private key (mode 0600 or 0400)\n"
-	             "  --tenancy OCID          tenancy OCID\n"
-	             "  --user OCID             user OCID\n"
-	             "  --fingerprint FP        the API key's fingerprint, as registered with OCI\n"
-	             "  --pass-phrase-file FILE pass phrase of an encrypted key (its first line)\n"
-	             "  --oci-config FILE       take unset credentials from this OCI CLI config\n"
-	             "  --profile NAME          its profile (default DEFAULT)\n"
-	             "  --date DATE             sign this RFC 1123 date (default: now)\n"
-	             "  --body FILE             request body, '-' for standard input\n"
-	             "  --content-type TYPE     default application/json (POST, PUT, PATCH)\n"
-	             "  --no-fingerprint-check  sign even when FP is not the key's fingerprint,\n"
-	             "                          with a warning (OCI itself would answer 401)\n"
-	             "  -v                      also print the signing string and the other\n"
-	             "                          headers on standard error\n"
-	             "\n"
-	             "Credentials the flags leave unset come from --oci-config, else from the\n"
-	             "[oci] section of the edg configuration (-c FILE).\n");
+	fprintf(out,
+	        "usage: edgctl [-c FILE] oci-sign [options] METHOD URL\n"
+	        "\n"
+	        "Print the OCI Authorization header of a request, as edg-syncd signs it.\n"
+	        "\n"
+	        "  --key FILE              PEM private key (mode 0600 or 0400)\n"
+	        "  --tenancy OCID          tenancy OCID\n"
+	        "  --user OCID             user OCID\n"
+	        "  --fingerprint FP        the API key's fingerprint, as registered with OCI\n"
+	        "  --pass-phrase-file FILE pass phrase of an encrypted key (its first line)\n"
+	        "  --oci-config FILE       take unset credentials from this OCI CLI config\n"
+	        "  --profile NAME          its profile (default DEFAULT; only with --oci-config)\n"
+	        "  --date DATE             sign this RFC 1123 date (default: now)\n"
+	        "  --body FILE             request body, '-' for standard input\n"
+	        "  --content-type TYPE     default application/json (POST, PUT, PATCH)\n"
+	        "  --no-fingerprint-check  sign even when FP is not the key's fingerprint,\n"
+	        "                          with a warning (OCI itself would answer 401)\n"
+	        "  -v                      also print the signing string and the other\n"
+	        "                          headers on standard error\n"
+	        "\n"
+	        "Credentials the flags leave unset come from --oci-config, else from the\n"
+	        "[oci] section of the edg configuration (-c FILE).\n");
 }
 
+/* The long options that take a value, and the field each value goes to. */
+static const struct {
+	const char *name;
+	size_t offset;
+} oci_sign_value_flags[] = {
+    {"key", offsetof(struct oci_sign_options, key_file)},
+    {"tenancy", offsetof(struct oci_sign_options, tenancy)},
+    {"user", offsetof(struct oci_sign_options, user)},
+    {"fingerprint", offsetof(struct oci_sign_options, fingerprint)},
+    {"pass-phrase-file", offsetof(struct oci_sign_options, pass_phrase_file)},
+    {"oci-config", offsetof(struct oci_sign_options, oci_config)},
+    {"profile", offsetof(struct oci_sign_options, profile)},
+    {"date", offsetof(struct oci_sign_options, date)},
+    {"body", offsetof(struct oci_sign_options, body_file)},
+    {"content-type", offsetof(struct oci_sign_options, content_type)},
+};
+#define OCI_SIGN_NVALUE_FLAGS (sizeof(oci_sign_value_flags) / sizeof(oci_sign_value_flags[0]))
+#define OCI_SIGN_FLAG_BASE    256 /* getopt_long() codes of the value flags: above any char */
+#define OCI_SIGN_FLAG_NOCHECK (OCI_SIGN_FLAG_BASE + (int)OCI_SIGN_NVALUE_FLAGS)
+
+/* 0: sign; 1: -h; -1: usage error. */
 static int
 oci_sign_parse_args(int argc, char **argv, struct oci_sign_options *opts)
 {
-	enum {
-		KEY = 256,
-		TENANCY,
-		USER,
-		FINGERPRINT,
-		PASS,
-		OCI_CONFIG,
-		PROFILE,
-		DATE,
-		BODY,
-		TYPE,
-		NO_CHECK
-	};
-	static const struct option longopts[] = {
-	    {"key", required_argument, NULL, KEY},
-	    {"tenancy", required_argument, NULL, TENANCY},
-	    {"user", required_argument, NULL, USER},
-	    {"fingerprint", required_argument, NULL, FINGERPRINT},
-	    {"pass-phrase-file", required_argument, NULL, PASS},
-	    {"oci-config", required_argument, NULL, OCI_CONFIG},
-	    {"profile", required_argument, NULL, PROFILE},
-	    {"date", required_argument, NULL, DATE},
-	    {"body", required_argument, NULL, BODY},
-	    {"content-type", required_argument, NULL, TYPE},
-	    {"no-fingerprint-check", no_argument, NULL, NO_CHECK},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char **slot[] = {
-	    [KEY - KEY] = &opts->key_file,
-	    [TENANCY - KEY] = &opts->tenancy,
-	    [USER - KEY] = &opts->user,
-	    [FINGERPRINT - KEY] = &opts->fingerprint,
-	    [PASS - KEY] = &opts->pass_phrase_file,
-	    [OCI_CONFIG - KEY] = &opts->oci_config,
-	    [PROFILE - KEY] = &opts->profile,
-	    [DATE - KEY] = &opts->date,
-	    [BODY - KEY] = &opts->body_file,
-	    [TYPE - KEY] = &opts->content_type,
-	};
+	struct option longopts[OCI_SIGN_NVALUE_FLAGS + 3] = {{NULL, 0, NULL, 0}};
 	int ch;
 
+	for (size_t i = 0; i < OCI_SIGN_NVALUE_FLAGS; i++)
+		longopts[i] = (struct option){oci_sign_value_flags[i].name, required_argument, NULL,
+		                              OCI_SIGN_FLAG_BASE + (int)i};
+	longopts[OCI_SIGN_NVALUE_FLAGS] =
+	    (struct option){"no-fingerprint-check", no_argument, NULL, OCI_SIGN_FLAG_NOCHECK};
+	longopts[OCI_SIGN_NVALUE_FLAGS + 1] = (struct option){"help", no_argument, NULL, 'h'};
 	while ((ch = getopt_long(argc, argv, "+hv", longopts, NULL)) != -1) {
-		if (ch >= KEY && ch < NO_CHECK)
-			*slot[ch - KEY] = optarg;
-		else if (ch == NO_CHECK)
+		if (ch >= OCI_SIGN_FLAG_BASE && ch < OCI_SIGN_FLAG_NOCHECK)
+			*(const char **)((char *)opts +
+			                 oci_sign_value_flags[ch - OCI_SIGN_FLAG_BASE].offset) =
+			    optarg;
+		else if (ch == OCI_SIGN_FLAG_NOCHECK)
 			opts->no_fingerprint_check = 1;
 		else if (ch == 'v')
 			opts->verbose = 1;
 		else
 			return ch == 'h' ? 1 : -1;
 	}
-	if (argc - optind != 2)
+	/* --profile alone would silently do nothing: edg.conf has its own profile key. */
+	if (argc - optind != 2 || (opts->profile != NULL && opts->oci_config == NULL))
 		return -1;
 	opts->method = argv[optind];
 	opts->url = argv[optind + 1];

@@ -41,7 +41,8 @@ int oci_cred_from_config(const struct edg_config *cfg, struct oci_cred *cred, ch
  *	module does not use (security_token_file, ...) are ignored; a key given twice in
  *	one section is an error, as it is for the OCI CLI. profile NULL means DEFAULT.
  *	The result is stored with oci_cred_set() over what cred already holds. It is
- *	pure: no I/O, no "~" expansion, no logging. It uses lib/ini.c.
+ *	pure (no I/O, no "~" expansion, no logging) but for the log_secret_add() of a
+ *	pass phrase that oci_cred_set() does. It uses lib/ini.c.
  *
  *	oci_cred_load_oci_config() reads the file (at most OCI_CRED_FILE_MAX bytes),
  *	parses it, and expands a leading "~" or "~/" in key_file with $HOME (or the

@@ -185,6 +185,8 @@ expect_match "no credentials anywhere: the file and the flags are named" \
 expect_eq "one argument: usage error (exit 2)" 2 $?
 "$EDGCTL" oci-sign --bogus GET "$GET_URL" >/dev/null 2>&1
 expect_eq "unknown option: usage error (exit 2)" 2 $?
+"$EDGCTL" oci-sign --profile EDG GET "$GET_URL" >/dev/null 2>&1
+expect_eq "--profile without --oci-config: usage error (exit 2)" 2 $?
 expect_match "-h documents --no-fingerprint-check" "--no-fingerprint-check" "$("$EDGCTL" oci-sign -h)"
 res=$(sign_vector GET 'https://h/a b' 2>&1)
 expect_match "a URL with a raw blank is refused" "must be percent-encoded" "$res"
