@@ -9,7 +9,13 @@
  *
  *	enum rfc2047_result rfc2047_decode_word(const char *word, size_t len, char *out,
  *	    size_t outsize, size_t *outlen);
- *	char *rfc2047_decode_text(const char *text, size_t len, size_t maxout,
+ *	size_t rfc2047_word_len(const char *s, size_t len);
+ *	enum rfc2047_result rfc2047_decode_token(const char *token, size_t len, char *out,
+ *	    size_t outsize, size_t *outlen);
+ *	size_t rfc2047_word_len(const char *s, size_t len);
+enum rfc2047_result rfc2047_decode_token(const char *token, size_t len, char *out, size_t outsize,
+                                         size_t *outlen);
+char *rfc2047_decode_text(const char *text, size_t len, size_t maxout,
  *	    const char **why);
  *	char *rfc2047_encode(const char *utf8, size_t len, size_t first_word_max);
  *
@@ -30,6 +36,13 @@
  *	RFC2047_NOT_ENCODED means "display the word as it is" (RFC 2047 section 6.2):
  *	not an encoded word, unknown charset, bad base64 or bad Q escape.
  *	RFC2047_TOO_BIG: out was too small.
+ *
+ *	rfc2047_word_len() returns the length of the encoded word that starts at s (its
+ *	shape only: "=?" charset "?" Q|B "?" text "?="), or 0 when none starts there.
+ *
+ *	rfc2047_decode_token() decodes a token made only of one or more encoded words
+ *	written back to back (a common encoder bug: "=?..?==?..?="); the result codes
+ *	are those of rfc2047_decode_word(), RFC2047_NOT_ENCODED when any part fails.
  *
  *	rfc2047_decode_text() decodes unstructured text (a Subject, say): each
  *	whitespace-delimited token made only of encoded words is decoded, whitespace
@@ -62,6 +75,9 @@ size_t rfc2047_utf8_repair(const char *in, size_t len, char *out, size_t outsize
 
 enum rfc2047_result rfc2047_decode_word(const char *word, size_t len, char *out, size_t outsize,
                                         size_t *outlen);
+size_t rfc2047_word_len(const char *s, size_t len);
+enum rfc2047_result rfc2047_decode_token(const char *token, size_t len, char *out, size_t outsize,
+                                         size_t *outlen);
 char *rfc2047_decode_text(const char *text, size_t len, size_t maxout, const char **why);
 char *rfc2047_encode(const char *utf8, size_t len, size_t first_word_max);
 

@@ -110,7 +110,7 @@ rfc2047_is_token_char(unsigned char c)
 }
 
 /* Length of the encoded word starting at s ("=?cs?e?text?="), 0 when there is none. */
-static size_t
+size_t
 rfc2047_word_len(const char *s, size_t len)
 {
 	const char *q1, *end;
@@ -373,25 +373,45 @@ rfc2047_is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* Decodes a token made only of back-to-back encoded words; -1 when it is not one. */
+enum rfc2047_result
+rfc2047_decode_token(const char *token, size_t len, char *out, size_t outsize, size_t *outlen)
+{
+	size_t word_len, decoded_len, i = 0;
+	enum rfc2047_result result = RFC2047_NOT_ENCODED;
+
+	if (token == NULL || out == NULL || outsize == 0)
+		return RFC2047_NOT_ENCODED;
+	*outlen = 0;
+	while (i < len) {
+		if ((word_len = rfc2047_word_len(token + i, len - i)) == 0) {
+			result = RFC2047_NOT_ENCODED;
+			break;
+		}
+		result = rfc2047_decode_word(token + i, word_len, out + *outlen, outsize - *outlen,
+		                             &decoded_len);
+		if (result != RFC2047_OK)
+			break;
+		*outlen += decoded_len;
+		i += word_len;
+	}
+	if (result != RFC2047_OK) {
+		out[0] = '\0';
+		*outlen = 0;
+	}
+	return result;
+}
+
+/* Appends the decoded token to buf; -1 when it is not made only of encoded words. */
 static int
 rfc2047_token_decode(const char *token, size_t len, struct rfc2047_buf *buf)
 {
-	size_t start = buf->len, word_len, decoded_len, i = 0;
+	size_t decoded_len;
 
-	while (i < len) {
-		if ((word_len = rfc2047_word_len(token + i, len - i)) == 0)
-			break;
-		if (rfc2047_decode_word(token + i, word_len, buf->data + buf->len,
-		                        buf->cap - buf->len + 1, &decoded_len) != RFC2047_OK)
-			break;
-		buf->len += decoded_len;
-		i += word_len;
-	}
-	if (i == len && len > 0)
-		return 0;
-	buf->len = start;
-	return -1;
+	if (rfc2047_decode_token(token, len, buf->data + buf->len, buf->cap - buf->len + 1,
+	                         &decoded_len) != RFC2047_OK)
+		return -1;
+	buf->len += decoded_len;
+	return 0;
 }
 
 /* Copies literal text, ill-formed UTF-8 repaired; -1 when it does not fit. */
