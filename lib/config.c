@@ -91,6 +91,20 @@ config_line_of(const struct edg_config *cfg, const char *section, const char *na
 	return config_setting(cfg, config_key_find(section, name))->lineno;
 }
 
+/* Where the file gave a key a value other than its default (0: it did not). A
+ * key restated at its default changes nothing, so the rules below ignore it and
+ * the output of "config show -a" loads again. */
+static unsigned
+config_line_of_change(const struct edg_config *cfg, const char *section, const char *name)
+{
+	const struct config_key *key = config_key_find(section, name);
+	const struct config_setting *setting = config_setting(cfg, key);
+
+	if (setting->texts.count == 0 || strcmp(setting->texts.items[0], key->default_text) == 0)
+		return 0;
+	return setting->lineno;
+}
+
 static int config_error(struct config_parse *p, unsigned lineno, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -248,7 +262,7 @@ config_on_key(const char *section, const char *name, const char *value, unsigned
 	if (setting->lineno == 0)
 		setting->lineno = lineno;
 	if (config_value_set(key, value, config_field(p->cfg, key), why, sizeof(why)) != 0) {
-		if (config_may_quote(key))
+		if (config_may_quote(key) && value[0] != '\0')
 			return config_error(p, lineno, "[%s] %s: \"%.*s%s\": %s", section, name,
 			                    CONFIG_QUOTE_MAX, value,
 			                    strlen(value) > CONFIG_QUOTE_MAX ? "..." : "", why);
@@ -279,7 +293,7 @@ config_check_oci_config(struct config_parse *p)
 	                                          "pass_phrase"};
 
 	for (size_t i = 0; i < sizeof(credentials) / sizeof(credentials[0]); i++) {
-		unsigned line = config_line_of(p->cfg, "oci", credentials[i]);
+		unsigned line = config_line_of_change(p->cfg, "oci", credentials[i]);
 
 		if (line != 0)
 			config_error(p, line,
@@ -317,8 +331,8 @@ config_check_api_key(struct config_parse *p)
 	if (cfg->oci.pass_phrase[0] != '\0' && cfg->oci.key_file[0] == '\0')
 		config_error(p, config_line_of(cfg, "oci", "pass_phrase"),
 		             "[oci] pass_phrase: set without key_file");
-	if (config_line_of(cfg, "oci", "profile") != 0)
-		config_error(p, config_line_of(cfg, "oci", "profile"),
+	if (config_line_of_change(cfg, "oci", "profile") != 0)
+		config_error(p, config_line_of_change(cfg, "oci", "profile"),
 		             "[oci] profile: only used with oci_config");
 }
 
@@ -331,7 +345,7 @@ config_check_socket_keys(struct config_parse *p, const char *section,
 	if (daemon->listen.kind == CONFIG_SOCKET_UNIX)
 		return;
 	for (size_t i = 0; i < sizeof(unix_only) / sizeof(unix_only[0]); i++) {
-		unsigned line = config_line_of(p->cfg, section, unix_only[i]);
+		unsigned line = config_line_of_change(p->cfg, section, unix_only[i]);
 
 		if (line != 0)
 			config_error(p, line, "[%s] %s: only for a unix: listen socket", section,

@@ -282,9 +282,10 @@ config_socket_parse(const char *text, enum config_socket_syntax syntax, struct c
 
 	memset(out, 0, sizeof(*out));
 	out->spec = xstrdup(text);
-	if (text[0] == '\0')
-		return 0;
-	switch (syntax) {
+	switch (text[0] == '\0' ? -1 : (int)syntax) {
+	case -1:
+		rc = 0; /* empty: no socket */
+		break;
 	case CONFIG_SOCKET_MILTER:
 		*why = "not a milter socket (inet:PORT@HOST, inet6:PORT@HOST, unix:/PATH)";
 		rc = config_socket_milter(text, out);
