@@ -9,12 +9,14 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -243,27 +245,57 @@ oci_cred_home(void)
 	return pw ? pw->pw_dir : NULL;
 }
 
-/* Read a whole small file; NULL with err set when it is missing or too big. */
+/* Read up to size bytes, through short reads; -1 on error. */
+static ssize_t
+oci_cred_read_fd(int fd, char *buf, size_t size)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < size) {
+		if ((n = read(fd, buf + got, size - got)) < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/*
+ * Read a whole small regular file; NULL with err set otherwise. O_NONBLOCK: a FIFO
+ * must be refused, not waited on. The buffer is one byte larger than the file so a
+ * file that grew after fstat() is noticed.
+ */
 static char *
 oci_cred_read_file(const char *path, size_t *len, char *err, size_t errsize)
 {
-	FILE *fp = fopen(path, "re");
-	char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	char *buf = NULL;
+	struct stat st;
+	ssize_t got;
 
-	if (fp == NULL) {
+	if (fd < 0 || fstat(fd, &st) < 0)
 		snprintf(err, errsize, "%s: %s", path, strerror(errno));
-		return NULL;
+	else if (!S_ISREG(st.st_mode))
+		snprintf(err, errsize, "%s: not a regular file", path);
+	else if (st.st_size > OCI_CRED_FILE_MAX)
+		snprintf(err, errsize, "%s: larger than %d bytes", path, OCI_CRED_FILE_MAX);
+	else {
+		buf = xmalloc((size_t)st.st_size + 1);
+		if ((got = oci_cred_read_fd(fd, buf, (size_t)st.st_size + 1)) < 0 ||
+		    got > st.st_size) {
+			snprintf(err, errsize, "%s: %s", path,
+			         got < 0 ? strerror(errno) : "changed while being read");
+			free(buf);
+			buf = NULL;
+		} else
+			*len = (size_t)got;
 	}
-	buf = xmalloc(OCI_CRED_FILE_MAX + 1);
-	*len = fread(buf, 1, OCI_CRED_FILE_MAX + 1, fp);
-	if (ferror(fp) || *len > OCI_CRED_FILE_MAX) {
-		snprintf(err, errsize, "%s: %s", path,
-		         ferror(fp) ? strerror(errno) : "larger than 1 MB");
-		fclose(fp);
-		free(buf);
-		return NULL;
-	}
-	fclose(fp);
+	if (fd >= 0)
+		close(fd);
 	return buf;
 }
 

@@ -167,7 +167,8 @@ oci_key_load_file(const char *path, const char *pass_phrase, EVP_PKEY **key, cha
 	*key = NULL;
 	if (pass_phrase != NULL)
 		log_secret_add(pass_phrase);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+	/* O_NONBLOCK: a FIFO in place of the key must be refused, not waited on. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
 		snprintf(err, errsize, "%s: %s", path, strerror(errno));
 		return -1;
 	}

@@ -24,6 +24,7 @@
 #define OCI_SIGN_METHOD_MAX       16
 #define OCI_SIGN_DATE_MAX         64
 #define OCI_SIGN_CONTENT_TYPE_MAX 256
+#define OCI_SIGN_KEY_ID_MAX       1024 /* two OCIDs (at most 255 each) and a fingerprint */
 #define OCI_SIGN_DEFAULT_TYPE     "application/json"
 #define OCI_SIGN_TARGET           "(request-target)"
 
@@ -253,11 +254,13 @@ oci_sign_prepare(const char *method, const char *url, const char *date, const vo
 	parts->count = 0;
 	if (oci_sign_check_inputs(method, date, body, body_len, content_type, err, errsize) < 0)
 		return -1;
+	if (date == NULL && oci_sign_date(time(NULL), now, sizeof(now)) < 0) {
+		snprintf(err, errsize, "cannot format the current date");
+		return -1;
+	}
 	if (url == NULL || oci_sign_url_split(url, &host, &target, err, errsize) < 0)
 		return -1;
-	if (date == NULL && oci_sign_date(time(NULL), now, sizeof(now)) == 0)
-		date = now;
-	oci_sign_parts_add(parts, "date", xstrdup(date ? date : ""));
+	oci_sign_parts_add(parts, "date", xstrdup(date ? date : now));
 	oci_sign_parts_add(parts, OCI_SIGN_TARGET, oci_sign_request_target(method, target));
 	oci_sign_parts_add(parts, "host", host);
 	free(target);
@@ -407,7 +410,7 @@ oci_signer_new(const char *key_id, EVP_PKEY *key)
 {
 	struct oci_signer *signer;
 
-	if (key_id == NULL || key == NULL || !oci_sign_text_ok(key_id, OCI_SIGN_URL_MAX) ||
+	if (key_id == NULL || key == NULL || !oci_sign_text_ok(key_id, OCI_SIGN_KEY_ID_MAX) ||
 	    strchr(key_id, '"') != NULL || EVP_PKEY_up_ref(key) != 1)
 		return NULL;
 	signer = xmalloc(sizeof(*signer));

@@ -238,6 +238,12 @@ test_mode_checked(void **state)
 	free(path);
 	assert_int_equal(oci_key_load_file(tmpdir, NULL, &key, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "not a regular file"));
+	/* A FIFO is refused at once, not waited on for a writer that never comes. */
+	path = tmp_path("fifo.pem");
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(oci_key_load_file(path, NULL, &key, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a regular file"));
+	free(path);
 	path = tmp_path("missing.pem");
 	assert_int_equal(oci_key_load_file(path, NULL, &key, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "No such file"));
@@ -463,6 +469,8 @@ test_oci_config_file(void **state)
 	missing = tmp_path("no-such-config");
 	assert_int_equal(oci_cred_load_oci_config(missing, NULL, &cred, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, missing));
+	assert_int_equal(oci_cred_load_oci_config(tmpdir, NULL, &cred, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a regular file"));
 	assert_int_equal(oci_cred_load_oci_config(path, "NOPE", &cred, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, path));
 	assert_non_null(strstr(err, "profile [NOPE] not found"));
