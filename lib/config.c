@@ -698,7 +698,7 @@ config_reference(FILE *out)
 		        key->default_text[0] ? "`" : "");
 		config_print_cell(key->doc, out);
 		if (key->example != NULL)
-			fprintf(out, " Example: `%s`", key->example);
+			fprintf(out, ". Example: `%s`", key->example);
 		fputs(" |\n", out);
 	}
 }
