@@ -144,9 +144,7 @@ oci_sign_url_split(const char *url, char **host, char **target, char *err, size_
 	unsigned default_port;
 
 	if (!oci_sign_text_ok(url, OCI_SIGN_URL_MAX) || strchr(url, ' ') != NULL) {
-		snprintf(err, errsize,
-		         "URL: empty, too long, or holds a byte that must be "
-		         "percent-encoded");
+		snprintf(err, errsize, "URL: empty, too long, or with a byte to percent-encode");
 		return -1;
 	}
 	if (strncasecmp(url, "https://", 8) == 0)
@@ -158,8 +156,8 @@ oci_sign_url_split(const char *url, char **host, char **target, char *err, size_
 		return -1;
 	}
 	path = auth + strcspn(auth, "/?#");
-	if ((*host = oci_sign_host(auth, (size_t)(path - auth), default_port, err, errsize)) ==
-	    NULL)
+	*host = oci_sign_host(auth, (size_t)(path - auth), default_port, err, errsize);
+	if (*host == NULL)
 		return -1;
 	fragment = path + strcspn(path, "#");
 	*target = xasprintf("%s%.*s", *path == '/' ? "" : "/", (int)(fragment - path), path);
@@ -272,27 +270,21 @@ oci_sign_prepare(const char *method, const char *url, const char *date, const vo
 	return 0;
 }
 
-/* Join the parts: "name: value" lines by '\n' (signing string), or names by ' '. */
+/* Join the parts: "name: value" lines by '\n' (signing string), or names by ' '.
+ * At most OCI_SIGN_SIGNED_MAX parts: rebuilding the string each time costs nothing. */
 static char *
 oci_sign_join(const struct oci_sign_parts *parts, int with_values)
 {
-	size_t size = 1, used = 0;
-	char *out;
+	char *out = xstrdup(""), *longer;
 
-	for (size_t i = 0; i < parts->count; i++)
-		size +=
-		    strlen(parts->name[i]) + 1 + (with_values ? 2 + strlen(parts->value[i]) : 0);
-	out = xmalloc(size);
-	out[0] = '\0';
 	for (size_t i = 0; i < parts->count; i++) {
-		const char *sep = i == 0 ? "" : with_values ? "\n" : " ";
-
 		if (with_values)
-			used += (size_t)snprintf(out + used, size - used, "%s%s: %s", sep,
-			                         parts->name[i], parts->value[i]);
+			longer = xasprintf("%s%s%s: %s", out, i ? "\n" : "", parts->name[i],
+			                   parts->value[i]);
 		else
-			used +=
-			    (size_t)snprintf(out + used, size - used, "%s%s", sep, parts->name[i]);
+			longer = xasprintf("%s%s%s", out, i ? " " : "", parts->name[i]);
+		free(out);
+		out = longer;
 	}
 	return out;
 }
@@ -301,18 +293,19 @@ oci_sign_join(const struct oci_sign_parts *parts, int with_values)
 static char *
 oci_sign_rsa_sha256(EVP_PKEY *key, const char *data)
 {
+	const unsigned char *bytes = (const unsigned char *)data;
+	size_t len = strlen(data), sig_len = 0;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
 	unsigned char *sig = NULL;
-	size_t sig_len = 0;
 	char *b64 = NULL;
 
+	/* PKCS#1 v1.5 is OpenSSL's default for RSA; said anyway, it is the contract. */
 	if (ctx != NULL && EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), NULL, key) == 1 &&
 	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1 &&
-	    EVP_DigestSign(ctx, NULL, &sig_len, (const unsigned char *)data, strlen(data)) == 1) {
+	    EVP_DigestSign(ctx, NULL, &sig_len, bytes, len) == 1) {
 		sig = xmalloc(sig_len);
-		if (EVP_DigestSign(ctx, sig, &sig_len, (const unsigned char *)data, strlen(data)) ==
-		    1)
+		if (EVP_DigestSign(ctx, sig, &sig_len, bytes, len) == 1)
 			b64 = oci_sign_base64(sig, sig_len);
 	}
 	free(sig);

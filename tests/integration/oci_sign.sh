@@ -189,7 +189,7 @@ expect_eq "unknown option: usage error (exit 2)" 2 $?
 expect_eq "--profile without --oci-config: usage error (exit 2)" 2 $?
 expect_match "-h documents --no-fingerprint-check" "--no-fingerprint-check" "$("$EDGCTL" oci-sign -h)"
 res=$(sign_vector GET 'https://h/a b' 2>&1)
-expect_match "a URL with a raw blank is refused" "must be percent-encoded" "$res"
+expect_match "a URL with a raw blank is refused" "with a byte to percent-encode" "$res"
 res=$(sign_vector --date "$(printf 'x\r\nX-Injected: 1')" GET https://h/ 2>&1)
 expect_match "a date with CR LF is refused" "date: .*control character" "$res"
 
