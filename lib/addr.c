@@ -292,6 +292,9 @@ addr_canon_domain(const char *in, size_t len, char *out, size_t outsize, const c
 	if (in == NULL || out == NULL || outsize == 0)
 		return addr_fail(why, "no buffer");
 	addr_trim(&in, &len);
+	for (i = 0; i < len; i++)
+		if (addr_is_control((unsigned char)in[i]))
+			return addr_fail(why, "control character in domain");
 	if (len > 0 && in[0] == '[') {
 		if (in[len - 1] != ']')
 			return addr_fail(why, "unbalanced '[' in address literal");
@@ -302,8 +305,6 @@ addr_canon_domain(const char *in, size_t len, char *out, size_t outsize, const c
 	if (len == 0)
 		return addr_fail(why, "empty domain");
 	for (i = 0; i < len; i++) {
-		if (addr_is_control((unsigned char)in[i]))
-			return addr_fail(why, "control character in domain");
 		if ((unsigned char)in[i] >= 0x80)
 			return addr_idn_domain_write(in, len, out, outsize, why);
 	}

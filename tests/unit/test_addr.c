@@ -219,6 +219,9 @@ test_domain_and_parts(void **unused)
 	assert_int_equal(addr_canon_parts("Joe Q", 5, "Example.com", 11, out, sizeof(out), &why),
 	                 ADDR_OK);
 	assert_string_equal(out, "\"joe q\"@example.com");
+	/* Found by fuzz_addr: a NUL inside a literal stopped inet_pton(), not the check. */
+	assert_int_equal(addr_canon_domain("[12.0.2.1\0\0]", 12, out, sizeof(out), &why),
+	                 ADDR_INVALID);
 	assert_int_equal(addr_canon_parts("a\tb", 3, "x.example", 9, out, sizeof(out), &why),
 	                 ADDR_INVALID);
 }
