@@ -27,8 +27,10 @@
  *	phrase) and its fingerprint must equal the configured one, else NULL and err.
  *	oci_signer_new() is the bare constructor for callers that made those decisions
  *	themselves (edgctl oci-sign may skip the fingerprint check); it takes its own
- *	reference on key and returns NULL when key_id is empty or holds '"' or a
- *	control character. A signer is immutable: threads may share it.
+ *	reference on key and returns NULL when key_id is empty, longer than 1 KB, or
+ *	holds '"', a control character or a non-ASCII byte. The keyId uses the key's
+ *	own (lowercase) spelling of the fingerprint when oci_signer_open() built it.
+ *	A signer is immutable: threads may share it.
  *
  *	oci_sign_request() signs one request. url is "scheme://host[:port]/path?query"
  *	(http or https; a "#fragment" is not sent and not signed). The path and query
@@ -37,7 +39,8 @@
  *	both). The host header is the URL's host and port, the port left out when it is
  *	the scheme's default (443, 80), as HTTP clients send it. method is compared
  *	without regard to ASCII case and signed in lowercase. date is an RFC 1123 date
- *	("Thu, 05 Jan 2014 21:31:40 GMT") signed literally; NULL means now.
+ *	("Thu, 05 Jan 2014 21:31:40 GMT") signed literally; NULL means now. The
+ *	date must be within 5 minutes of OCI's clock or OCI answers 401.
  *
  *	GET, HEAD, DELETE and other methods sign "date (request-target) host"; POST, PUT
  *	and PATCH also sign "content-length content-type x-content-sha256", always, even
