@@ -57,10 +57,22 @@ _TIME_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:?\d{2})$")
 
 
+_day_prefix = {}
+
+
 def fmt_time(ms):
-    """RFC 3339 with milliseconds and Z."""
+    """RFC 3339 with milliseconds and Z (the date part cached per day: this is hot)."""
     s, r = divmod(int(ms), 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(s)) + ".%03dZ" % r
+    day, sod = divmod(s, 86400)
+    p = _day_prefix.get(day)
+    if p is None:
+        if len(_day_prefix) > 4096:
+            _day_prefix.clear()
+        p = time.strftime("%Y-%m-%dT", time.gmtime(day * 86400))
+        _day_prefix[day] = p
+    h, rem = divmod(sod, 3600)
+    m, sec = divmod(rem, 60)
+    return "%s%02d:%02d:%02d.%03dZ" % (p, h, m, sec, r)
 
 
 def parse_time_ms(text):
@@ -240,6 +252,13 @@ class Generated:
             if i < self.count and int(m.group(2)) == i % 97 and m.group(2) == str(i % 97):
                 return i
         return None
+
+    def summary_json(self, i, tenancy_json):
+        """summary(i) as JSON text, without building a dict (hot path of big listings)."""
+        return ('{"id":"%s%0*d","compartmentId":%s,"emailAddress":"user%0*d@gen%d.example",'
+                '"reason":"%s","timeCreated":"%s"}' % (
+                    GEN_ID_PREFIX, self.width, i, tenancy_json, self.width, i, i % 97,
+                    REASONS[i % len(REASONS)], fmt_time(self.time_ms(i))))
 
     def summary(self, i, tenancy):
         return {"id": self.id(i), "compartmentId": tenancy, "emailAddress": self.email(i),
@@ -477,45 +496,51 @@ class ListQuery:
                              "g": self.gen if gen is None else gen})
 
 
-def page_merge(lq, explicit, gen_seq=None, gen_key=None, deleted=None):
+def page_merge(lq, explicit, gen_seq=None, gen_key=None, deleted=frozenset()):
     """One page from explicit (key, item) pairs merged with generated indexes.
 
     gen_seq is a sequence of generated indexes in ascending key order (a range, or a short
-    list) and gen_key(i) their sort key. Returns (items, next_cursor or None)."""
+    list) and gen_key(i) their sort key. Returns (items, next_cursor or None); an item is
+    the explicit object or the generated index (int)."""
     cursor = lq.cursor
     explicit.sort(key=lambda t: t[0])
+    if cursor is not None:
+        explicit = [t for t in explicit if (t[0] < cursor if lq.desc else t[0] > cursor)]
     if lq.desc:
-        if cursor is not None:
-            explicit = [t for t in explicit if t[0] < cursor]
-        exp_it = iter(reversed(explicit))
-    else:
-        if cursor is not None:
-            explicit = [t for t in explicit if t[0] > cursor]
-        exp_it = iter(explicit)
-    its = [exp_it]
+        explicit.reverse()
+    want = lq.limit + 1
+    gen_idx = None
     if gen_seq is not None and len(gen_seq):
-        deleted = deleted or set()
+        n = len(gen_seq)
+        if lq.desc:
+            p = n if cursor is None else bisect.bisect_left(gen_seq, cursor, key=gen_key)
+            rng = range(p - 1, -1, -1)
+        else:
+            p = 0 if cursor is None else bisect.bisect_right(gen_seq, cursor, key=gen_key)
+            rng = range(p, n)
 
-        def gen_it():
-            if lq.desc:
-                p = len(gen_seq) if cursor is None else bisect.bisect_left(gen_seq, cursor,
-                                                                           key=gen_key)
-                for j in range(p - 1, -1, -1):
-                    i = gen_seq[j]
-                    if i not in deleted:
-                        yield gen_key(i), i
-            else:
-                p = 0 if cursor is None else bisect.bisect_right(gen_seq, cursor, key=gen_key)
-                for j in range(p, len(gen_seq)):
-                    i = gen_seq[j]
-                    if i not in deleted:
-                        yield gen_key(i), i
-        its.append(gen_it())
-    merged = heapq.merge(*its, key=lambda t: t[0], reverse=lq.desc) if len(its) > 1 else its[0]
-    got = list(itertools.islice(merged, lq.limit + 1))
+        def gen_indexes():
+            for j in rng:
+                i = gen_seq[j]
+                if i not in deleted:
+                    yield i
+        gen_idx = gen_indexes()
+    if gen_idx is None:
+        got = explicit[:want]
+    elif not explicit:
+        # fast path: no explicit entry left to interleave, keys are needed for the cursor only
+        got = [(None, i) for i in itertools.islice(gen_idx, want)]
+    else:
+        merged = heapq.merge(explicit, ((gen_key(i), i) for i in gen_idx),
+                             key=lambda t: t[0], reverse=lq.desc)
+        got = list(itertools.islice(merged, want))
     more = len(got) > lq.limit
     got = got[:lq.limit]
-    return got, (got[-1][0] if more and got else None)
+    nxt = None
+    if more and got:
+        k, it = got[-1]
+        nxt = k if k is not None else gen_key(it)
+    return [it for _, it in got], nxt
 
 
 # ---------------------------------------------------------------------------------------
@@ -658,6 +683,7 @@ class Result:
         self.lq = lq
         self.next_cursor = next_cursor
         self.count = count
+        self.raw = None         # the body already encoded (obj is None then)
 
 
 def _key_time_email(item):
@@ -677,13 +703,13 @@ def _key_id(item):
 
 
 def _paged(lq, pairs, wrap_items=False, total=False):
-    got, nxt = page_merge(lq, pairs)
-    items = [it for _, it in got]
+    n = len(pairs)
+    items, nxt = page_merge(lq, pairs)
     hdrs = {}
     if nxt is not None:
         hdrs["opc-next-page"] = lq.token(nxt)
     if total:
-        hdrs["opc-total-items"] = str(len(pairs))
+        hdrs["opc-total-items"] = str(n)
     return Result(200, {"items": items} if wrap_items else items, hdrs, lq, nxt, len(items))
 
 
@@ -786,18 +812,20 @@ def op_list_suppressions(emu, q):
         def gen_key(i):
             return (g.email(i), g.time_ms(i), g.id(i))
     got, nxt = page_merge(lq, pairs, gen_seq, gen_key, st.deleted_generated)
-    tenancy = st.tenancy
-    items = []
-    for _, it in got:
+    tj = json.dumps(st.tenancy)
+    frags = []
+    for it in got:
         if isinstance(it, int):
-            items.append(g.summary(it, tenancy))
+            frags.append(g.summary_json(it, tj))
         else:
-            items.append({f: it[f] for f in ("id", "compartmentId", "emailAddress", "reason",
-                                             "timeCreated")})
+            frags.append(jbytes({f: it[f] for f in ("id", "compartmentId", "emailAddress",
+                                                    "reason", "timeCreated")}).decode())
     hdrs = {}
     if nxt is not None:
         hdrs["opc-next-page"] = lq.token(nxt)
-    return Result(200, items, hdrs, lq, nxt, len(items))
+    res = Result(200, None, hdrs, lq, nxt, len(frags))
+    res.raw = ("[" + ",".join(frags) + "]").encode("utf-8")
+    return res
 
 
 def op_get_suppression(emu, sid):
@@ -1182,6 +1210,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def respond(self, emu, res, fault, entry):
         hdrs = dict(res.headers)
         obj = res.obj
+        if res.raw is not None and fault is not None and fault.type in ("wrong_type",
+                                                                         "bad_utf8"):
+            obj = json.loads(res.raw)
         if fault is not None and res.status == 200:
             sp = fault.spec
             if fault.type == "page_loop" and res.lq is not None:
@@ -1207,7 +1238,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             entry["status"] = 204
             self.send_raw(204, b"", list(hdrs.items()))
             return
-        body = jbytes(obj)
+        body = res.raw if obj is None and res.raw is not None else jbytes(obj)
         if fault is not None and fault.type == "bad_utf8":
             body = body.replace(BAD_UTF8_MARK.encode(), b"bad\xff\xfe\xc3(@x.example", 1)
         if fault is not None and fault.type == "truncate":

@@ -44,14 +44,19 @@ class Signer:
                 m = re.search(r"^%s:\s*\n((?:\s+[0-9a-f:]+\n)+)" % name, out, re.M)
                 return int(re.sub(r"[\s:]", "", m.group(1)), 16)
             self.n = num("modulus")
-            self.d = num("privateExponent")
+            self.p, self.q = num("prime1"), num("prime2")
+            self.dp, self.dq = num("exponent1"), num("exponent2")
+            self.qinv = num("coefficient")
             self.k = (self.n.bit_length() + 7) // 8
 
     def sign(self, data):
         if self.mode == "builtin":
             t = SHA256_DIGESTINFO + hashlib.sha256(data).digest()
             em = b"\x00\x01" + b"\xff" * (self.k - len(t) - 3) + b"\x00" + t
-            return pow(int.from_bytes(em, "big"), self.d, self.n).to_bytes(self.k, "big")
+            m = int.from_bytes(em, "big")
+            m1, m2 = pow(m, self.dp, self.p), pow(m, self.dq, self.q)   # CRT
+            h = (self.qinv * (m1 - m2)) % self.p
+            return (m2 + h * self.q).to_bytes(self.k, "big")
         out = subprocess.run(["openssl", "dgst", "-sha256", "-sign", self.key_file],
                              input=data, capture_output=True, check=True)
         return out.stdout
@@ -129,6 +134,7 @@ def main(argv=None):
     ap.add_argument("--content-type", default="application/json")
     ap.add_argument("--headers", help="signed header list (space separated)")
     ap.add_argument("--send-target", help="send this path?query instead of the signed one")
+    ap.add_argument("--send-data", help="send this body instead of the signed one")
     ap.add_argument("--corrupt-signature", action="store_true")
     ap.add_argument("--omit-header", action="append", default=[])
     ap.add_argument("--set-header", action="append", default=[],
@@ -171,6 +177,8 @@ def main(argv=None):
         hdrs[k.strip().lower()] = v.strip()
     conn, _ = connect(a.url, a.cacert, a.timeout)
     try:
+        if a.send_data is not None:
+            body = a.send_data.encode()
         status, rh, data = request(conn, a.method.upper(), a.send_target or target, hdrs, body)
     except http.client.IncompleteRead as e:
         print("000")
