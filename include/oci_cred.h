@@ -44,9 +44,10 @@ int oci_cred_from_config(const struct edg_config *cfg, struct oci_cred *cred, ch
  *	pure (no I/O, no "~" expansion, no logging) but for the log_secret_add() of a
  *	pass phrase that oci_cred_set() does. It uses lib/ini.c.
  *
- *	oci_cred_load_oci_config() reads the file (at most OCI_CRED_FILE_MAX bytes),
- *	parses it, and expands a leading "~" or "~/" in key_file with $HOME (or the
- *	password database when HOME is unset).
+ *	oci_cred_load_oci_config() reads the file (a regular file others cannot write:
+ *	it names the key that signs; at most OCI_CRED_FILE_MAX bytes), parses it, and
+ *	expands a leading "~" or "~/" in key_file with $HOME (or the password database
+ *	when HOME is unset).
  *
  *	oci_cred_expand_home() returns path with a leading "~" or "~/" replaced by
  *	home; any other path (including "~user/...") is returned unchanged.

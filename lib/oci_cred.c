@@ -281,6 +281,8 @@ oci_cred_read_file(const char *path, size_t *len, char *err, size_t errsize)
 		snprintf(err, errsize, "%s: %s", path, strerror(errno));
 	else if (!S_ISREG(st.st_mode))
 		snprintf(err, errsize, "%s: not a regular file", path);
+	else if (st.st_mode & S_IWOTH) /* it names the key that signs: as edg.conf */
+		snprintf(err, errsize, "%s: writable by others", path);
 	else if (st.st_size > OCI_CRED_FILE_MAX)
 		snprintf(err, errsize, "%s: larger than %d bytes", path, OCI_CRED_FILE_MAX);
 	else {

@@ -469,6 +469,12 @@ test_oci_config_file(void **state)
 	missing = tmp_path("no-such-config");
 	assert_int_equal(oci_cred_load_oci_config(missing, NULL, &cred, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, missing));
+	assert_int_equal(chmod(path, 0602), 0);
+	assert_int_equal(oci_cred_load_oci_config(path, NULL, &cred, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "writable by others"));
+	assert_int_equal(chmod(path, 0644), 0); /* readable is fine: no secret in it here */
+	assert_int_equal(oci_cred_load_oci_config(path, NULL, &cred, err, sizeof(err)), 0);
+	oci_cred_free(&cred);
 	assert_int_equal(oci_cred_load_oci_config(tmpdir, NULL, &cred, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "not a regular file"));
 	assert_int_equal(oci_cred_load_oci_config(path, "NOPE", &cred, err, sizeof(err)), -1);
