@@ -294,7 +294,7 @@ rfc2047_iconv(iconv_t cd, const unsigned char *in, size_t len, char *scratch, si
 
 	while (inleft > 0) {
 		if (iconv(cd, &inp, &inleft, &outp, &outleft) != (size_t)-1)
-			continue;
+			break; /* all input converted */
 		if (errno == E2BIG || outleft < 3)
 			return -1;
 		memcpy(outp, RFC2047_REPLACEMENT, 3); /* EILSEQ or EINVAL: skip one byte */
@@ -317,6 +317,7 @@ rfc2047_to_utf8(const char *charset, const unsigned char *in, size_t len, char *
 	iconv_t cd;
 	char *scratch;
 	long converted;
+	size_t scratch_size;
 	int latin1 = strcmp(charset, "iso-8859-1") == 0 || strcmp(charset, "latin1") == 0;
 
 	if (strcmp(charset, "utf-8") == 0 || strcmp(charset, "utf8") == 0) {
@@ -333,8 +334,10 @@ rfc2047_to_utf8(const char *charset, const unsigned char *in, size_t len, char *
 		return RFC2047_NOT_ENCODED;
 	if ((cd = iconv_open("UTF-8", iconv_name)) == (iconv_t)-1)
 		return RFC2047_NOT_ENCODED;
-	scratch = xmalloc(outsize);
-	converted = rfc2047_iconv(cd, in, len, scratch, outsize);
+	/* No allowed charset gives more than three UTF-8 octets per input octet. */
+	scratch_size = outsize < 4 * len + 16 ? outsize : 4 * len + 16;
+	scratch = xmalloc(scratch_size);
+	converted = rfc2047_iconv(cd, in, len, scratch, scratch_size);
 	iconv_close(cd);
 	if (converted >= 0)
 		*outlen = rfc2047_utf8_repair(scratch, (size_t)converted, out, outsize);

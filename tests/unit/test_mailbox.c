@@ -236,6 +236,30 @@ test_size_limits(void **unused)
 	free(value);
 }
 
+/* The slowest shapes of a full-size value still parse in well under a second. */
+static void
+test_worst_case_time(void **unused)
+{
+	static const char *const units[] = {"=?koi8-r?q?=F0?= ", "=?utf-8?b?w6k=?= ", "(((", "a.",
+	                                    "\"q\" "};
+	char *value = malloc(MAILBOX_VALUE_MAX + 1);
+	struct mailbox_list list;
+	size_t i, n;
+	clock_t start;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		for (n = 0; n + strlen(units[i]) + 16 < MAILBOX_VALUE_MAX; n += strlen(units[i]))
+			memcpy(value + n, units[i], strlen(units[i]));
+		memcpy(value + n, " <a@b.example>", 14);
+		n += 14;
+		start = clock();
+		(void)mailbox_parse_list(value, n, &list, NULL);
+		mailbox_list_free(&list);
+		assert_true(clock() - start < CLOCKS_PER_SEC);
+	}
+	free(value);
+}
+
 static void
 test_mailbox_count_limit(void **unused)
 {
@@ -451,6 +475,7 @@ main(void)
 	    cmocka_unit_test(test_deeply_nested_comments),
 	    cmocka_unit_test(test_size_limits),
 	    cmocka_unit_test(test_mailbox_count_limit),
+	    cmocka_unit_test(test_worst_case_time),
 	    cmocka_unit_test(test_sanitize_name),
 	    cmocka_unit_test(test_format_table),
 	    cmocka_unit_test(test_round_trips),

@@ -143,6 +143,30 @@ test_decode_text_bounded(void **unused)
 }
 
 static void
+test_decode_token(void **unused)
+{
+	char out[64];
+	size_t outlen;
+
+	assert_int_equal(
+	    rfc2047_decode_token("=?utf-8?q?a?==?latin1?q?=E9?=", 29, out, sizeof(out), &outlen),
+	    RFC2047_OK);
+	assert_string_equal(out, "a\xc3\xa9");
+	assert_int_equal(outlen, 3);
+	assert_int_equal(rfc2047_decode_token("=?utf-8?q?a?=x", 14, out, sizeof(out), &outlen),
+	                 RFC2047_NOT_ENCODED);
+	assert_int_equal(
+	    rfc2047_decode_token("=?utf-8?q?a?==?bogus?q?b?=", 26, out, sizeof(out), &outlen),
+	    RFC2047_NOT_ENCODED);
+	assert_int_equal(rfc2047_decode_token("", 0, out, sizeof(out), &outlen),
+	                 RFC2047_NOT_ENCODED);
+	assert_int_equal(rfc2047_word_len("=?utf-8?q?a?= rest", 18), 13);
+	assert_int_equal(rfc2047_word_len("=?utf-8?q?a", 11), 0);
+	assert_int_equal(rfc2047_word_len("=?utf-8?q?a?", 12), 0);
+	assert_int_equal(rfc2047_word_len("x=?utf-8?q?a?=", 14), 0);
+}
+
+static void
 test_utf8_seqlen(void **unused)
 {
 	assert_int_equal(rfc2047_utf8_seqlen((const unsigned char *)"a", 1), 1);
@@ -244,15 +268,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_decode_word_table),
-	    cmocka_unit_test(test_decode_word_bounded),
-	    cmocka_unit_test(test_decode_text_table),
-	    cmocka_unit_test(test_decode_text_bounded),
-	    cmocka_unit_test(test_utf8_seqlen),
-	    cmocka_unit_test(test_utf8_repair),
-	    cmocka_unit_test(test_encode),
-	    cmocka_unit_test(test_encode_long_text),
-	    cmocka_unit_test(test_encode_repairs),
+	    cmocka_unit_test(test_decode_word_table), cmocka_unit_test(test_decode_word_bounded),
+	    cmocka_unit_test(test_decode_text_table), cmocka_unit_test(test_decode_text_bounded),
+	    cmocka_unit_test(test_decode_token),      cmocka_unit_test(test_utf8_seqlen),
+	    cmocka_unit_test(test_utf8_repair),       cmocka_unit_test(test_encode),
+	    cmocka_unit_test(test_encode_long_text),  cmocka_unit_test(test_encode_repairs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
