@@ -43,6 +43,13 @@ CFLAGS_ALL += -D_FORTIFY_SOURCE=2
 endif
 O := $(B)/obj
 
+# V=1 shows each compiler command.
+ifeq ($(V),1)
+Q :=
+else
+Q = @echo "  CC  $<";
+endif
+
 LIB_SRC   := $(sort $(wildcard lib/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(O)/%.o)
 LIBEDG    := $(O)/libedg.a
@@ -69,7 +76,7 @@ all: $(PROGS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
 $(LIBEDG): $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -16,8 +16,8 @@
 #include "log.h"
 
 #define LOG_SECRETS_MAX 16
-#define LOG_SECRET_MIN	3
-#define LOG_REDACTED	"*****"
+#define LOG_SECRET_MIN  3
+#define LOG_REDACTED    "*****"
 
 static const char *log_progname = "edg";
 static int log_to_stderr = 1;
@@ -29,13 +29,16 @@ static char *log_secrets[LOG_SECRETS_MAX];
 static const struct {
 	const char *name;
 	int value;
-} log_facilities[] = {
-	{"mail", LOG_MAIL},	{"daemon", LOG_DAEMON}, {"user", LOG_USER},	{"local0", LOG_LOCAL0},
-	{"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
-	{"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
-}, log_levels[] = {
-	{"debug", LOG_DEBUG}, {"info", LOG_INFO}, {"notice", LOG_NOTICE},
-	{"warning", LOG_WARNING}, {"error", LOG_ERR},
+} log_facilities[] =
+    {
+        {"mail", LOG_MAIL},     {"daemon", LOG_DAEMON}, {"user", LOG_USER},
+        {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
+        {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
+        {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+},
+  log_levels[] = {
+      {"debug", LOG_DEBUG},     {"info", LOG_INFO}, {"notice", LOG_NOTICE},
+      {"warning", LOG_WARNING}, {"error", LOG_ERR},
 };
 
 void
@@ -208,7 +211,7 @@ log_vemit(int priority, const char *queue_id, int errnum, const char *fmt, va_li
 		int saved = errno;                                                                 \
 		va_list ap;                                                                        \
 		va_start(ap, fmt);                                                                 \
-		log_vemit(priority, NULL, with_errno ? saved : 0, fmt, ap);                       \
+		log_vemit(priority, NULL, with_errno ? saved : 0, fmt, ap);                        \
 		va_end(ap);                                                                        \
 		errno = saved;                                                                     \
 	}

@@ -13,10 +13,10 @@
 #include "suptab.h"
 #include "xalloc.h"
 
-#define SUPTAB_MIN_CAP	64
+#define SUPTAB_MIN_CAP  64
 #define SUPTAB_MAX_LOAD 0.90
-#define SUPTAB_FILL	0.80 /* load after sizing for a known count */
-#define SUPTAB_GROWTH	1.20
+#define SUPTAB_FILL     0.80 /* load after sizing for a known count */
+#define SUPTAB_GROWTH   1.20
 
 struct suptab {
 	uint64_t *hash;

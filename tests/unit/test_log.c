@@ -32,7 +32,7 @@ test_registered_secret(void **unused)
 	log_secret_add("hunter2-passphrase");
 	log_secret_add("hunter2-passphrase"); /* twice: stored once */
 	sanitized("key pass hunter2-passphrase and again hunter2-passphrase.",
-		  "key pass ***** and again *****.");
+	          "key pass ***** and again *****.");
 	log_secret_clear();
 	sanitized("hunter2-passphrase", "hunter2-passphrase");
 }
@@ -48,7 +48,7 @@ static void
 test_url_password(void **unused)
 {
 	sanitized("cannot reach redis://reader:s3cret@127.0.0.1:6379/0 now",
-		  "cannot reach redis://reader:*****@127.0.0.1:6379/0 now");
+	          "cannot reach redis://reader:*****@127.0.0.1:6379/0 now");
 	sanitized("redis://:pw123@host/1", "redis://:*****@host/1");
 	sanitized("redis://host:6379/0", "redis://host:6379/0");
 	sanitized("unix:///run/redis.sock", "unix:///run/redis.sock");
@@ -86,12 +86,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_control_characters),
-		cmocka_unit_test(test_registered_secret),
-		cmocka_unit_test(test_short_secret_not_registered),
-		cmocka_unit_test(test_url_password),
-		cmocka_unit_test(test_stderr_line),
-		cmocka_unit_test(test_parse_names),
+	    cmocka_unit_test(test_control_characters),
+	    cmocka_unit_test(test_registered_secret),
+	    cmocka_unit_test(test_short_secret_not_registered),
+	    cmocka_unit_test(test_url_password),
+	    cmocka_unit_test(test_stderr_line),
+	    cmocka_unit_test(test_parse_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,10 +113,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_siphash_paper_vector),
-		cmocka_unit_test(test_against_model),
-		cmocka_unit_test(test_replace_keeps_count),
-		cmocka_unit_test(test_bytes_per_entry),
+	    cmocka_unit_test(test_siphash_paper_vector),
+	    cmocka_unit_test(test_against_model),
+	    cmocka_unit_test(test_replace_keeps_count),
+	    cmocka_unit_test(test_bytes_per_entry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
