@@ -353,8 +353,9 @@ config_text_reason(const struct config_key *key, const char *text)
 		           ? "letters, digits, . _ - only (64 at most)"
 		           : NULL;
 	case CONFIG_T_AUDIT:
-		return strcmp(text, "syslog") == 0 || text[0] == '/' ? config_check_path("/")
-		                                                     : "syslog or an absolute path";
+		if (strcmp(text, "syslog") == 0)
+			return NULL;
+		return text[0] == '/' ? config_check_path(text) : "syslog or an absolute path";
 	case CONFIG_T_ACCOUNT:
 		if (text[0] == '-' || config_check_chars(text, "._-", 32))
 			return "not a user or group name";

@@ -204,6 +204,7 @@ config_hostport_parse(const char *text, unsigned default_port, char **host, unsi
 {
 	const char *colon, *host_start = text, *host_end;
 
+	*host = NULL;
 	if (text[0] == '[') {
 		host_end = strchr(text, ']');
 		if (host_end == NULL || (host_end[1] != '\0' && host_end[1] != ':'))

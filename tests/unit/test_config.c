@@ -149,6 +149,8 @@ static const struct value_case {
     {"oci", "proxy", "socks5h://proxy:1080", NULL},
     {"oci", "proxy", "http://user:pw@proxy:3128", NULL},
     {"oci", "proxy", "http://userwithoutpw@proxy:3128", "user:password@"},
+    {"oci", "proxy", "http://u:p@[policyd", "bad host"}, /* found by fuzz_config */
+    {"oci", "endpoint", "https://[::1", "bad host"},
     {"oci", "max_pages", "1", NULL},
     {"oci", "max_pages", "0", "between 1 and 10000000"},
     {"oci", "max_pages", "12abc", "not an integer"},
