@@ -60,7 +60,7 @@ struct state_change {
 };
 
 struct state_redis {
-	struct redis_endpoint endpoint;
+	struct config_redis_url url;
 	char *prefix; /* "<prefix>:v1" */
 	long connect_ms, command_ms, max_stale_ms, backoff_min_ms;
 
@@ -524,8 +524,8 @@ state_redis_connect(struct state_redis *r)
 {
 	char err[256];
 
-	if ((r->ctx = redis_connect(&r->endpoint, r->connect_ms, r->command_ms + STATE_BLOCK_MS,
-	                            err, sizeof(err))) == NULL) {
+	if ((r->ctx = redis_connect(&r->url, r->connect_ms, r->command_ms + STATE_BLOCK_MS, err,
+	                            sizeof(err))) == NULL) {
 		state_redis_error(r, "connect", err);
 		return -1;
 	}
@@ -579,13 +579,15 @@ state_redis_open(const struct state_options *opts, char *err, size_t errsize)
 {
 	struct state_redis *r = xcalloc(1, sizeof(*r));
 
-	if (opts->url == NULL || redis_endpoint_parse(opts->url, &r->endpoint, err, errsize)) {
-		if (opts->url == NULL)
-			snprintf(err, errsize, "no state URL");
+	const char *why = "no state URL";
+
+	if (opts->url == NULL || config_redis_url_parse(opts->url, &r->url, &why) != 0) {
+		snprintf(err, errsize, "%s", why);
+		config_redis_url_release(&r->url);
 		free(r);
 		return NULL;
 	}
-	log_secret_add(r->endpoint.password);
+	log_secret_add(r->url.password);
 	r->prefix = xasprintf("%s:" STATE_SCHEMA, opts->prefix ? opts->prefix : "edg");
 	r->connect_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 1000;
 	r->command_ms = opts->command_timeout_ms > 0 ? opts->command_timeout_ms : 1000;
@@ -644,7 +646,7 @@ state_redis_detail(struct state_redis *r, unsigned long long gen, const char *ad
 	pthread_mutex_lock(&r->detail_mu);
 	if (r->detail_ctx == NULL)
 		r->detail_ctx =
-		    redis_connect(&r->endpoint, r->connect_ms, r->command_ms, err, sizeof(err));
+		    redis_connect(&r->url, r->connect_ms, r->command_ms, err, sizeof(err));
 	if (r->detail_ctx != NULL)
 		reply = redisCommand(r->detail_ctx, "HGET %s:%llu:sup %s", r->prefix, gen, addr);
 	if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
@@ -753,7 +755,7 @@ state_redis_close(void *impl)
 	state_redis_pending_clear(r);
 	free(r->pending);
 	state_view_free(r->view);
-	redis_endpoint_clear(&r->endpoint);
+	config_redis_url_release(&r->url);
 	pthread_rwlock_destroy(&r->view_lock);
 	pthread_mutex_destroy(&r->mu);
 	pthread_mutex_destroy(&r->detail_mu);
