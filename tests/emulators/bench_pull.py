@@ -3,7 +3,8 @@
 
 One keep-alive connection, one signed GET per page, like a simple sync client. Prints one
 JSON line: pages, items, distinct ids, seconds, time spent signing, and (with --pid) the
-emulator's RSS before and after. Exit status 1 when the pull is not a clean, duplicate-free
+emulator's RSS before and after, and the emulator's own time (the sum of the request log's
+per-request times). Exit status 1 when the pull is not a clean, duplicate-free
 listing of --expect items (when given).
 
   bench_pull.py --url http://127.0.0.1:PORT --key KEY.pem --key-id ID --tenancy OCID \
@@ -11,7 +12,9 @@ listing of --expect items (when given).
 """
 
 import argparse
+import http.client
 import json
+import ssl
 import os
 import sys
 import time
@@ -27,6 +30,20 @@ def rss_kb(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return None
+
+
+def emu_log(url, since):
+    """Entries of the emulator's request log after seq `since` (control interface)."""
+    u = urllib.parse.urlsplit(url)
+    if u.scheme == "https":
+        conn = http.client.HTTPSConnection(u.hostname, u.port, timeout=60,
+                                           context=ssl._create_unverified_context())
+    else:
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    conn.request("GET", "/_emu/log?since=%d" % since)
+    doc = json.loads(conn.getresponse().read())
+    conn.close()
+    return doc
 
 
 def main(argv=None):
@@ -54,6 +71,7 @@ def main(argv=None):
     items = pages = 0
     sign_s = 0.0
     rss0 = rss_kb(a.pid) if a.pid else None
+    seq0 = emu_log(a.url, 1 << 62)["next"]
     page = None
     t0 = time.monotonic()
     while pages < a.max_pages:
@@ -75,8 +93,15 @@ def main(argv=None):
             break
     secs = time.monotonic() - t0
     rss1 = rss_kb(a.pid) if a.pid else None
+    # the emulator's own time: from reading the request line to the last byte written
+    entries = emu_log(a.url, seq0)["entries"]
+    emu_ms = sum(e["ms"] for e in entries)
+    # ... of which before the first byte of each answer (verify, compute, encode)
+    prep_ms = sum(e.get("prepMs", 0) for e in entries)
     out = {"pages": pages, "items": items, "distinct": len(seen), "seconds": round(secs, 2),
-           "sign_seconds": round(sign_s, 2), "items_per_s": round(items / secs),
+           "sign_seconds": round(sign_s, 2),
+           "emulator_seconds": round(emu_ms / 1000, 2),
+           "emulator_prep_seconds": round(prep_ms / 1000, 2), "items_per_s": round(items / secs),
            "emulator_rss_kb_before": rss0, "emulator_rss_kb_after": rss1}
     print(json.dumps(out))
     ok = items == len(seen) and (a.expect is None or items == a.expect)

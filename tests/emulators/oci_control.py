@@ -1046,8 +1046,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise ConnectionError("short body")
         return data
 
+    def mark_prepared(self):
+        """Log the time spent before the first byte of the answer is written."""
+        e = getattr(self, "cur_entry", None)
+        if e is not None and "prepMs" not in e:
+            e["prepMs"] = round((time.monotonic() - self.t0) * 1000, 3)
+
     def send_raw(self, status, body, headers=(), content_type="application/json",
                  content_length=None):
+        self.mark_prepared()
         self.send_response(status)
         self.send_header("opc-request-id", self.rid)
         if status != 204:
@@ -1143,7 +1150,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def dispatch(self):
         emu = self.server.emu
         self.rid = emu.request_id()
-        t0 = time.monotonic()
+        self.cur_entry = None
+        self.t0 = t0 = time.monotonic()
         method = self.command
         parts = urllib.parse.urlsplit(self.path)
         path, query = parts.path, parts.query
@@ -1152,6 +1160,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         entry = {"time": fmt_time(emu.now_ms()), "method": method, "path": path,
                  "query": query, "status": None, "keyId": None, "authenticated": False,
                  "requestId": self.rid, "fault": None, "items": None}
+        self.cur_entry = entry
         try:
             try:
                 body = self.read_body()
@@ -1248,6 +1257,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             entry["status"] = res.status
             if fault.spec.get("mode", "honest") == "close":
                 self.close_connection = True
+                self.mark_prepared()
                 self.send_response(res.status)
                 self.send_header("opc-request-id", self.rid)
                 self.send_header("Content-Type", "application/json")

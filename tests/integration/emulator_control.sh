@@ -418,6 +418,31 @@ else
 	not_ok "edgctl oci-sign is not built ($EDGCTL): run make first"
 fi
 
+# --- --key-dir, state replacement, loopback-only control ---------------------------------
+mkdir -p "$W/keys"
+cp "$D/public-key.pem" "$W/keys/ops.pem"
+printf '%s\n' "$KID2" >"$W/keys/ops.keyid"
+cp "$D/public-key.pem" "$W/keys/nokeyid.pem"
+IP=$(ip -4 -o addr show scope global 2>/dev/null | awk '{sub(/\/.*/, "", $4); print $4; exit}')
+if start_emu C --key-dir "$W/keys" ${IP:+--bind "$IP"}; then
+	CURL="http://${IP:-127.0.0.1}:$C_PORT"
+	expect_eq "--key-dir: NAME.pem with NAME.keyid is accepted under that keyId" 200 "$(sreq GET "$CURL$SUP" --key-id "$KID2")"
+	expect_eq "--key-dir: other keyIds are not" 401 "$(sreq GET "$CURL$SUP")"
+	if [ -n "$IP" ]; then
+		python3 "$CTL" "$CURL" GET /health >"$W/ctl.out" 2>&1
+		expect_eq "control interface refuses a client that is not on loopback ($IP)" "1 NotAllowed" "$? $(jget 'd["code"]' "$W/ctl.out")"
+	else
+		echo "# no global IPv4 address: the non-loopback control check is not run"
+	fi
+	kill "$C_PID"
+else
+	not_ok "emulator with --key-dir starts" "$(cat "$W/C.err")"
+fi
+ctl POST /state "{\"tenancy\":\"$T\",\"senders\":[{\"emailAddress\":\"only@replaced.example\"}]}" >/dev/null
+sreq GET "$API/senders?compartmentId=$T" >/dev/null
+expect_eq "control: POST /_emu/state replaces the whole state" "['only@replaced.example'] 0" "$(jget '[s["emailAddress"] for s in d]') $(ctl GET /health | python3 -c 'import json,sys; print(json.load(sys.stdin)["suppressions"])')"
+ctl POST /reset >/dev/null
+
 # --- keep-alive, TLS, built-in verifier, generated lists of any size ------------------------
 out=$(python3 tests/emulators/bench_pull.py --url "http://127.0.0.1:$A_PORT" --key "$D/private-key.pem" --key-id "$KID" --tenancy "$T" --limit 1000 --expect 2502)
 expect_match "one keep-alive connection pages through all 2,502 suppressions" '"pages": 3, "items": 2502, "distinct": 2502' "$out"
