@@ -442,9 +442,19 @@ rfc2047_drop_space_before(struct rfc2047_buf *buf, size_t decoded_start, size_t 
 char *
 rfc2047_decode_text(const char *text, size_t len, size_t maxout, const char **why)
 {
-	struct rfc2047_buf buf = {xmalloc(maxout + 1), 0, maxout};
+	struct rfc2047_buf buf;
 	size_t i = 0, space_start, token_start, decoded_start;
 	int previous_encoded = 0, encoded, failed = 0;
+
+	if (text == NULL || len > SIZE_MAX / 4) {
+		if (why != NULL)
+			*why = "no text or text too long";
+		return NULL;
+	}
+	/* Nothing decodes to more than three octets per input octet: allocate no more. */
+	buf.cap = maxout < 3 * len + 16 ? maxout : 3 * len + 16;
+	buf.data = xmalloc(buf.cap + 1);
+	buf.len = 0;
 
 	while (i < len && !failed) {
 		for (space_start = i; i < len && rfc2047_is_space(text[i]); i++)

@@ -138,6 +138,10 @@ test_decode_text_bounded(void **unused)
 	got = rfc2047_decode_text("0123456789", 10, 10, &why);
 	assert_string_equal(got, "0123456789");
 	free(got);
+	/* A huge bound does not mean a huge allocation (nor an overflow to a tiny one). */
+	got = rfc2047_decode_text("=?utf-8?q?=C3=A9?=", 18, (size_t)-1, &why);
+	assert_string_equal(got, "\xc3\xa9");
+	free(got);
 	/* "\xff" needs three bytes once repaired. */
 	assert_null(rfc2047_decode_text("\xff", 1, 2, &why));
 }
