@@ -319,6 +319,24 @@ mailbox_collect(struct mailbox_parser *parser, struct mailbox_token *delimiter)
 	}
 }
 
+/* Why item cannot come next in a local part or domain, or NULL when it can. */
+static const char *
+mailbox_piece_refusal(const struct mailbox_token *item, int after_word, int is_domain,
+                      size_t pieces)
+{
+	if (item->type == MAILBOX_TOK_SPECIAL)
+		return NULL;
+	if (after_word)
+		return "space inside an address";
+	if (is_domain && item->type == MAILBOX_TOK_QUOTED)
+		return "quoted string in a domain";
+	if (item->type == MAILBOX_TOK_LITERAL && !is_domain)
+		return "domain literal in a local part";
+	if (item->type == MAILBOX_TOK_LITERAL && pieces != 1)
+		return "domain literal mixed with a domain name";
+	return NULL;
+}
+
 /*
  * Joins the words and dots of a local part or domain into buf. Words must be
  * separated by dots (obs-local-part allows CFWS around the dots, not instead of
@@ -329,28 +347,22 @@ mailbox_join(struct mailbox_parser *parser, size_t from, size_t to, int is_domai
              size_t bufsize, size_t *len)
 {
 	const struct mailbox_token *item;
+	const char *refusal;
 	size_t i;
-	int previous_word = 0;
+	int after_word = 0;
 
 	*len = 0;
 	for (i = from; i < to; i++) {
 		item = &parser->items[i];
-		if (item->type == MAILBOX_TOK_SPECIAL) {
-			previous_word = 0;
-			item = NULL;
-		} else if (previous_word) {
-			return mailbox_fail(parser, "space inside an address");
-		} else if (is_domain && (item->type == MAILBOX_TOK_QUOTED ||
-		                         (item->type == MAILBOX_TOK_LITERAL && to - from != 1))) {
-			return mailbox_fail(parser, "invalid domain");
-		} else if (!is_domain && item->type == MAILBOX_TOK_LITERAL) {
-			return mailbox_fail(parser, "domain literal in a local part");
-		}
-		if (*len + (item != NULL ? item->len + 2 : 1) >= bufsize)
+		if ((refusal = mailbox_piece_refusal(item, after_word, is_domain, to - from)) !=
+		    NULL)
+			return mailbox_fail(parser, refusal);
+		if (*len + item->len + 2 >= bufsize) /* room for '.' or the brackets */
 			return mailbox_fail(parser, is_domain ? "domain longer than 255 octets"
 			                                      : "local part longer than 64 octets");
-		if (item == NULL) {
-			buf[(*len)++] = '.';
+		after_word = item->type != MAILBOX_TOK_SPECIAL;
+		if (!after_word) {
+			buf[(*len)++] = '.'; /* the only special left: '@' split the address */
 			continue;
 		}
 		if (item->type == MAILBOX_TOK_LITERAL)
@@ -359,7 +371,6 @@ mailbox_join(struct mailbox_parser *parser, size_t from, size_t to, int is_domai
 		*len += item->len;
 		if (item->type == MAILBOX_TOK_LITERAL)
 			buf[(*len)++] = ']';
-		previous_word = 1;
 	}
 	return 0;
 }

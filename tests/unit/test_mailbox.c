@@ -117,6 +117,9 @@ static const struct parse_case parse_cases[] = {
     {"\"a\\", 0, "escape"},
     {"a@b.example\x01", 0, "unexpected character"},
     {"Name <a b@example.com>", 0, "space inside"},
+    {"a@\"quoted\".example", 0, "quoted string in a domain"},
+    {"a@[192.0.2.1].example", 0, "literal mixed"},
+    {"[192.0.2.1]@example.com", 0, "literal in a local part"},
     {"Name <\"a\x01\"@example.com>", 0, "control"},
 };
 
