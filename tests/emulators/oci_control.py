@@ -1019,6 +1019,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except (ConnectionError, ssl.SSLError, socket.timeout, OSError):
             pass
 
+    def send_error(self, code, message=None, explain=None):
+        """http.server's own errors (bad request line, unknown method...) as OCI JSON."""
+        if not hasattr(self, "rid"):
+            self.rid = self.server.emu.request_id()
+        self.close_connection = True
+        try:
+            self.send_json(code, {"code": STATUS_CODES.get(code, "Error"),
+                                  "message": message or self.responses.get(code, ("",))[0]})
+        except OSError:
+            pass
+
     def log_message(self, fmt, *args):
         if self.server.emu.args.verbose:
             sys.stderr.write("oci-emu: %s %s\n" % (self.address_string(), fmt % args))
@@ -1136,7 +1147,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             sig = base64.b64decode(params["signature"], validate=True)
         except ValueError:
             raise ApiError(401, "NotAuthenticated", "signature is not base64")
-        data = "\n".join(lines).encode("utf-8", "surrogateescape")
+        # http.server decoded the request line and headers as latin-1: this gives back the
+        # bytes exactly as they came on the wire
+        data = "\n".join(lines).encode("latin-1", "replace")
         if verifier == "builtin":
             good = verify_builtin(key, data, sig)
         else:
@@ -1486,7 +1499,8 @@ def main(argv=None):
                          "entry (default) or 409 Conflict")
     ap.add_argument("--max-skew", type=int, default=300, help="seconds (default 300)")
     ap.add_argument("--default-limit", type=int, default=100, help="default page size")
-    ap.add_argument("--log-max", type=int, default=200000, help="request log entries kept")
+    ap.add_argument("--log-max", type=int, default=20000,
+                    help="request log entries kept, oldest dropped (default 20000)")
     ap.add_argument("--pid-file")
     ap.add_argument("--verbose", "-v", action="store_true")
     args = ap.parse_args(argv)

@@ -119,6 +119,33 @@ expect_match "... because x-content-sha256 does not match" 'x-content-sha256' "$
 st=$(sreq POST "$API/suppressions" --data "$body" --set-header "x-content-sha256: 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")
 expect_eq "POST whose x-content-sha256 header was swapped is 401" 401 "$st"
 
+# the request target is signed byte for byte, even raw (not percent-encoded) UTF-8
+raw=$(python3 - "$A_PORT" "$KID" "$D/private-key.pem" "$T" <<'PY'
+import socket, sys
+sys.path.insert(0, "tests/emulators")
+import sign_request as sr
+port, kid, key, t = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+target = "/20170907/suppressions?compartmentId=%s&emailAddress=caf\u00e9@x.example" % t
+out = []
+for tamper in (False, True):
+    h, _ = sr.sign_headers(sr.Signer(key), kid, "GET", target, "127.0.0.1:%d" % port)
+    sent = target.replace("caf\u00e9", "cafe\u0301") if tamper else target
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(("GET %s HTTP/1.1\r\n%s\r\n" % (sent, "".join(
+        "%s: %s\r\n" % kv for kv in h.items()))).encode("utf-8"))
+    out.append(s.recv(100).split(b" ")[1].decode())
+    s.close()
+print(" ".join(out))
+PY
+)
+expect_eq "raw UTF-8 in the request target is verified byte-exactly (same text, other bytes: 401)" "200 401" "$raw"
+st=$(python3 -c '
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1])); c.request("OPTIONS", "/20170907/senders")
+r = c.getresponse(); b = r.read()
+print(r.status, r.getheader("Content-Type"), bool(r.getheader("opc-request-id")), r.getheader("Content-Length") == str(len(b)))' "$A_PORT")
+expect_eq "an unknown method is a JSON 501 with opc-request-id and Content-Length" "501 application/json True True" "$st"
+
 # --- parameters ---------------------------------------------------------------------------
 st=$(sreq GET "$API/senders")
 expect_eq "ListSenders without compartmentId is 400" "400 MissingParameter" "$st $(jget 'd["code"]')"
