@@ -13,7 +13,7 @@ redis_start() {
 	REDIS_SOCK=$REDIS_DIR/redis.sock
 	mkdir -p "$REDIS_DIR"
 	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --unixsocket "$REDIS_SOCK" \
-		--unixsocketperm 700 --dir "$REDIS_DIR" --save '' --appendonly no \
+		--unixsocketperm "${REDIS_SOCK_PERM:-700}" --dir "$REDIS_DIR" --save '' --appendonly no \
 		--daemonize yes --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" \
 		--lazyfree-lazy-user-del yes --latency-monitor-threshold 1 >/dev/null
 	for _ in $(seq 1 100); do
