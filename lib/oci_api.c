@@ -308,8 +308,8 @@ oci_api_send(struct oci_api *api, const struct oci_api_call *call,
 		oci_http_response_free(response);
 		if (delay < 0)
 			return result;
-		log_notice("%s: %s; retry %u of %ld in %lld ms", call->operation,
-		           error ? error->text : "failed", attempt, api->retries, delay);
+		log_notice("%s; retry %u of %ld in %lld ms", error ? error->text : call->operation,
+		           attempt, api->retries, delay);
 		api->sleep(api->sleep_context, delay);
 	}
 }
