@@ -68,6 +68,7 @@ def main(argv=None):
     if a.query:
         q0 += "&" + a.query
     seen = set()
+    socks = set()
     items = pages = 0
     sign_s = 0.0
     rss0 = rss_kb(a.pid) if a.pid else None
@@ -80,6 +81,8 @@ def main(argv=None):
         hdrs, _ = sign_request.sign_headers(signer, a.key_id, "GET", target, host)
         sign_s += time.monotonic() - ts
         status, rh, body = sign_request.request(conn, "GET", target, hdrs)
+        if conn.sock is not None:
+            socks.add(conn.sock.getsockname())   # http.client reconnects silently
         if status != 200:
             print(json.dumps({"error": "HTTP %d" % status, "body": body[:200].decode()}))
             return 1
@@ -98,7 +101,8 @@ def main(argv=None):
     emu_ms = sum(e["ms"] for e in entries)
     # ... of which before the first byte of each answer (verify, compute, encode)
     prep_ms = sum(e.get("prepMs", 0) for e in entries)
-    out = {"pages": pages, "items": items, "distinct": len(seen), "seconds": round(secs, 2),
+    out = {"pages": pages, "items": items, "distinct": len(seen), "connections": len(socks),
+           "seconds": round(secs, 2),
            "sign_seconds": round(sign_s, 2),
            "emulator_seconds": round(emu_ms / 1000, 2),
            "emulator_prep_seconds": round(prep_ms / 1000, 2), "items_per_s": round(items / secs),

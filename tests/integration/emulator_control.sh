@@ -472,7 +472,7 @@ ctl POST /reset >/dev/null
 
 # --- keep-alive, TLS, built-in verifier, generated lists of any size ------------------------
 out=$(python3 tests/emulators/bench_pull.py --url "http://127.0.0.1:$A_PORT" --key "$D/private-key.pem" --key-id "$KID" --tenancy "$T" --limit 1000 --expect 2502)
-expect_match "one keep-alive connection pages through all 2,502 suppressions" '"pages": 3, "items": 2502, "distinct": 2502' "$out"
+expect_match "one keep-alive connection pages through all 2,502 suppressions" '"pages": 3, "items": 2502, "distinct": 2502, "connections": 1,' "$out"
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=edg test CA" \
 	-keyout "$W/ca.key" -out "$W/ca.pem" >/dev/null 2>&1
@@ -511,7 +511,7 @@ rss=$(awk '/VmRSS/ {print $2}' "/proc/$B_PID/status")
 if [ "$rss" -lt 65536 ]; then ok "10 million generated suppressions: emulator RSS ${rss} kB (< 64 MB); middle page in ${ms} ms"; else not_ok "emulator RSS under 64 MB" "$rss kB"; fi
 python3 "$CTL" "$BURL" POST /generate '{"count":20000}' >/dev/null
 out=$(python3 tests/emulators/bench_pull.py --url "$BURL" --cacert "$W/ca.pem" --key "$D/private-key.pem" --key-id "$KID" --tenancy "$T" --limit 1000 --expect 20000)
-expect_match "HTTPS keep-alive: 20,000 suppressions in 20 pages, all distinct" '"pages": 20, "items": 20000, "distinct": 20000' "$out"
+expect_match "HTTPS keep-alive: 20,000 suppressions in 20 pages on one connection, all distinct" '"pages": 20, "items": 20000, "distinct": 20000, "connections": 1,' "$out"
 ctl POST /generate '{"count":1000000}' >/dev/null
 ctl POST /settings '{"verifier":"builtin"}' >/dev/null
 out=$(python3 tests/emulators/bench_pull.py --url "http://127.0.0.1:$A_PORT" --key "$D/private-key.pem" --key-id "$KID" --tenancy "$T" --limit 1000 --signer builtin --pid "$A_PID" --expect 1000002 --query 'timeCreatedGreaterThanOrEqualTo=2000-01-01T00%3A00%3A00.000Z')
