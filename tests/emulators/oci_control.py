@@ -602,7 +602,6 @@ class Emulator:
     def __init__(self, args):
         self.lock = threading.RLock()
         self.args = args
-        self.tmpdir = tempfile.mkdtemp(prefix="oci-emu-")
         self.initial_raw = {}
         if args.state:
             with open(args.state, encoding="utf-8") as f:
@@ -622,7 +621,17 @@ class Emulator:
                         with open(kfile, encoding="utf-8") as f:
                             self.initial_keys.append((f.read().strip(), os.path.join(d, name)))
         self.request_counter = itertools.count(1)
-        self.reset()
+        self.tmpdir = tempfile.mkdtemp(prefix="oci-emu-")
+        try:
+            self.reset()
+        except BaseException:
+            self.cleanup()
+            raise
+
+    def cleanup(self):
+        for name in os.listdir(self.tmpdir):
+            os.unlink(os.path.join(self.tmpdir, name))
+        os.rmdir(self.tmpdir)
 
     def reset(self):
         with self.lock:
@@ -1538,9 +1547,7 @@ def main(argv=None):
         pass
     finally:
         server.server_close()
-        for name in os.listdir(emu.tmpdir):
-            os.unlink(os.path.join(emu.tmpdir, name))
-        os.rmdir(emu.tmpdir)
+        emu.cleanup()
     return 0
 
 
