@@ -155,6 +155,7 @@ struct oci_api_stats {
 	size_t pages;          /* pages delivered to the callback */
 	size_t items;          /* items delivered */
 	size_t requests;       /* requests sent, retries included */
+	size_t connections;    /* connections opened for answered requests (keep-alive: 1) */
 	long long total_items; /* opc-total-items of the first page, -1 when absent */
 };
 

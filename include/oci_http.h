@@ -84,6 +84,7 @@ struct oci_http_response {
 	char *next_page;                           /* opc-next-page, NULL when absent */
 	long long total_items;                     /* opc-total-items, -1 when absent */
 	long long retry_after_s;                   /* Retry-After in seconds, -1 when absent */
+	long connections; /* connections opened for it: 0 when one was reused */
 };
 
 enum oci_http_result { OCI_HTTP_OK = 0, OCI_HTTP_TEMPFAIL = -1, OCI_HTTP_ERROR = -2 };

@@ -375,6 +375,7 @@ oci_api_page(struct oci_api *api, const struct oci_api_listing *listing, const c
 	if (stats->pages++ == 0)
 		stats->total_items = response.total_items;
 	stats->items += items;
+	stats->connections += (size_t)response.connections;
 	*next = response.next_page;
 	response.next_page = NULL;
 	oci_http_response_free(&response);

@@ -369,6 +369,7 @@ oci_http_answered(struct oci_http *http, const char *method, const char *url,
 		return OCI_HTTP_ERROR;
 	}
 	curl_easy_getinfo(http->curl, CURLINFO_RESPONSE_CODE, &response->status);
+	curl_easy_getinfo(http->curl, CURLINFO_NUM_CONNECTS, &response->connections);
 	response->body = capture->body ? capture->body : xstrdup("");
 	response->body_len = capture->body_len;
 	memcpy(response->request_id, capture->request_id, sizeof(response->request_id));

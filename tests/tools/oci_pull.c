@@ -5,6 +5,7 @@
  *	oci_pull -e ENDPOINT -t TENANCY -k KEYID -p KEY.pem [-a CA.pem] [-x PROXY]
  *		 [-f FROM] [-b BEFORE] [-s COMPARTMENT] [-l LIMIT] [-m MAX_PAGES]
  *		 [-r RETRIES] [-T TIMEOUT_MS]
+ *	oci_pull -c EDG.CONF [-f FROM] [-b BEFORE] [-s COMPARTMENT]
  *
  * DESCRIPTION
  *	Lists the tenancy's suppressions (or, with -s, the senders of COMPARTMENT)
@@ -13,6 +14,8 @@
  *	every entry of a TIMECREATED ASC listing came once without holding them all.
  *	FROM and BEFORE are RFC 3339 bounds (inclusive, exclusive). The key is read
  *	without the mode check of oci_key_load_file() (test keys live in the tree).
+ *	With -c the client comes from edg.conf's [oci] through oci_api_from_config()
+ *	(credentials, key mode and fingerprint checks, endpoint, timeouts, retries).
  *
  *	Prints one line: "items N pages P requests R seconds S maxrss_kb K order ok|BAD"
  *	and exits 0; on an API error prints error->text to stderr and exits 1; 2 for
@@ -24,6 +27,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "oci_api.h"
 #include "oci_key.h"
 #include "timefmt.h"
@@ -37,7 +41,7 @@ struct pull_count {
 
 struct pull_args {
 	struct oci_api_options options;
-	const char *key_id, *key_file, *compartment;
+	const char *key_id, *key_file, *compartment, *config_file;
 	long long from_ms, before_ms;
 };
 
@@ -89,7 +93,7 @@ pull_parse(int argc, char **argv, struct pull_args *args)
 	args->from_ms = args->before_ms = OCI_JSON_TIME_UNSET;
 	args->options.retries = 2;
 	args->options.http.timeout_ms = 60000;
-	while ((opt = getopt(argc, argv, "e:t:k:p:a:x:f:b:s:l:m:r:T:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:e:t:k:p:a:x:f:b:s:l:m:r:T:")) != -1) {
 		switch (opt) {
 		case 'e':
 			args->options.endpoint = optarg;
@@ -134,7 +138,8 @@ pull_parse(int argc, char **argv, struct pull_args *args)
 			exit(2);
 		}
 	}
-	if (!args->options.endpoint || !args->options.tenancy || !args->key_id || !args->key_file) {
+	if (args->config_file == NULL && (!args->options.endpoint || !args->options.tenancy ||
+	                                  !args->key_id || !args->key_file)) {
 		fprintf(stderr, "usage: oci_pull -e ENDPOINT -t TENANCY -k KEYID -p KEY.pem ...\n");
 		exit(2);
 	}
@@ -164,6 +169,23 @@ pull_signer(const struct pull_args *args)
 	return signer;
 }
 
+static struct oci_api *
+pull_api(const struct pull_args *args, char *err, size_t errsize)
+{
+	struct edg_config *cfg;
+	struct oci_api *api;
+
+	if (args->config_file == NULL)
+		return oci_api_new(&args->options, pull_signer(args), err, errsize);
+	if ((cfg = config_load(args->config_file, stderr)) == NULL) {
+		snprintf(err, errsize, "%s: invalid configuration", args->config_file);
+		return NULL;
+	}
+	api = oci_api_from_config(cfg, err, errsize);
+	config_free(cfg);
+	return api;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -178,14 +200,15 @@ main(int argc, char **argv)
 	char err[256];
 
 	pull_parse(argc, argv, &args);
-	if ((api = oci_api_new(&args.options, pull_signer(&args), err, sizeof(err))) == NULL) {
+	if ((api = pull_api(&args, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "oci_pull: %s\n", err);
 		return 2;
 	}
 	started = timefmt_monotonic_ms();
 	if (args.compartment != NULL)
-		result = oci_api_list_senders(api, args.compartment, NULL, pull_on_senders, &count,
-		                              &stats, &error);
+		result = oci_api_list_senders(
+		    api, strcmp(args.compartment, "-") ? args.compartment : oci_api_tenancy(api),
+		    NULL, pull_on_senders, &count, &stats, &error);
 	else
 		result = oci_api_list_suppressions(api, args.from_ms, args.before_ms,
 		                                   pull_on_suppressions, &count, &stats, &error);
@@ -195,8 +218,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "oci_pull: %s\n", error.text);
 		return 1;
 	}
-	printf("items %zu pages %zu requests %zu seconds %.3f maxrss_kb %ld order %s\n",
-	       count.items, stats.pages, stats.requests,
+	printf("items %zu pages %zu requests %zu connections %zu seconds %.3f maxrss_kb %ld order "
+	       "%s\n",
+	       count.items, stats.pages, stats.requests, stats.connections,
 	       (double)(timefmt_monotonic_ms() - started) / 1000.0, usage.ru_maxrss,
 	       count.disorder ? "BAD" : "ok");
 	return 0;

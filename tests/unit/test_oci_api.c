@@ -403,6 +403,7 @@ test_suppressions_paging(void **state)
 	assert_int_equal(stats.pages, 3);
 	assert_int_equal(stats.items, 2500);
 	assert_int_equal(stats.requests, 3);
+	assert_int_equal(stats.connections, 1); /* keep-alive: one connection for all pages */
 	assert_int_equal(seen.pages, 3);
 	assert_int_equal(seen.other, 0);
 	assert_false(seen.disorder);
