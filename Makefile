@@ -123,9 +123,14 @@ fuzz-build: $(FUZZ_BIN)
 fuzz: deps fuzz-build
 	@sh tests/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
-# sample: regenerate conf/edg.conf.sample from the configuration table.
+# sample: regenerate conf/edg.conf.sample and the key reference in docs/configuration.md
+# from the configuration table (tests/integration/config.sh fails when they drift).
 sample: $(B)/edgctl
 	$(B)/edgctl config sample > conf/edg.conf.sample
+	$(B)/edgctl config reference > build/reference.md
+	sed -i -e '/^<!-- BEGIN GENERATED: edgctl config reference -->$$/,/^<!-- END GENERATED -->$$/{//!d}' \
+		-e '/^<!-- BEGIN GENERATED: edgctl config reference -->$$/r build/reference.md' \
+		docs/configuration.md
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/edg

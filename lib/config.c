@@ -353,22 +353,6 @@ config_check_socket_keys(struct config_parse *p, const char *section,
 	}
 }
 
-/* State older than one sync cycle is normal: max_stale must leave room for it. */
-static void
-config_check_max_stale(struct config_parse *p, const char *section,
-                       const struct config_daemon *daemon)
-{
-	const struct edg_config *cfg = p->cfg;
-	int64_t cycle = cfg->syncd.sender_interval_ms > cfg->syncd.suppression_interval_ms
-	                    ? cfg->syncd.sender_interval_ms
-	                    : cfg->syncd.suppression_interval_ms;
-
-	if (daemon->max_stale_ms <= cycle)
-		config_error(p, config_line_of(cfg, section, "max_stale"),
-		             "[%s] max_stale: must be longer than the [syncd] sync intervals",
-		             section);
-}
-
 static void
 config_check_rules(struct config_parse *p)
 {
@@ -383,8 +367,6 @@ config_check_rules(struct config_parse *p)
 		             "[oci] connect_timeout: longer than timeout");
 	config_check_socket_keys(p, "policyd", &cfg->policyd.daemon);
 	config_check_socket_keys(p, "milter", &cfg->milter.daemon);
-	config_check_max_stale(p, "policyd", &cfg->policyd.daemon);
-	config_check_max_stale(p, "milter", &cfg->milter.daemon);
 	if (cfg->bindings.enforce && cfg->bindings.list.count == 0)
 		config_error(p, config_line_of(cfg, "bindings", "enforce"),
 		             "[bindings] enforce: set, but there is no bind line");

@@ -81,8 +81,8 @@
 	     .arg = "tempfail|accept"},                                                            \
 	{                                                                                          \
 		KEY(sec, "max_stale", CONFIG_T_DURATION, "1h", d.max_stale_ms,                     \
-		    "how long the last known state is used while Redis or syncd is away"),         \
-		    RANGE(MIN_MS, 30 * DAY_MS)                                                     \
+		    "how long the last-known-good view answers while Redis is unreachable"),      \
+		    RANGE(SEC_MS, 30 * DAY_MS)                                                     \
 	}
 
 #define METRICS_KEY(sec, member, sample)                                                           \
