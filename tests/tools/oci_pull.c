@@ -95,6 +95,9 @@ pull_parse(int argc, char **argv, struct pull_args *args)
 	args->options.http.timeout_ms = 60000;
 	while ((opt = getopt(argc, argv, "c:e:t:k:p:a:x:f:b:s:l:m:r:T:")) != -1) {
 		switch (opt) {
+		case 'c':
+			args->config_file = optarg;
+			break;
 		case 'e':
 			args->options.endpoint = optarg;
 			break;
@@ -135,6 +138,7 @@ pull_parse(int argc, char **argv, struct pull_args *args)
 			args->options.http.timeout_ms = atoll(optarg);
 			break;
 		default:
+			fprintf(stderr, "oci_pull: see the header of tests/tools/oci_pull.c\n");
 			exit(2);
 		}
 	}
