@@ -46,8 +46,10 @@ O := $(B)/obj
 # V=1 shows each compiler command.
 ifeq ($(V),1)
 Q :=
+QL :=
 else
 Q = @echo "  CC  $<";
+QL = @echo "  LD  $@";
 endif
 
 LIB_SRC   := $(sort $(wildcard lib/*.c))
@@ -83,20 +85,20 @@ $(LIBEDG): $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(B)/edg-syncd: $(syncd_SRC:%.c=$(O)/%.o) $(LIBEDG)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
+	$(QL)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
 $(B)/edg-policyd: $(policyd_SRC:%.c=$(O)/%.o) $(LIBEDG)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
+	$(QL)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
 $(B)/edg-milter: $(milter_SRC:%.c=$(O)/%.o) $(LIBEDG)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LIBS_ALL)
+	$(QL)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LIBS_ALL)
 $(B)/edgctl: $(ctl_SRC:%.c=$(O)/%.o) $(LIBEDG)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
+	$(QL)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
 
 $(B)/tests/%: $(O)/tests/unit/%.o $(TESTLIB_OBJ) $(LIBEDG)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS_ALL)
+	$(QL)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS_ALL)
 $(B)/tests/%: $(O)/tests/tools/%.o $(LIBEDG)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LIBS_ALL)
+	$(QL)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(MILTER_LIBS) $(LIBS_ALL)
 
 # deps: the Debian packages to build, run and test edg. Installs only what is missing.
 deps:

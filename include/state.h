@@ -10,6 +10,7 @@
  *	    struct suppression *out, int flags);
  *	void state_status(struct state *st, struct state_status *out);
  *	int  state_wait_ready(struct state *st, long timeout_ms);
+ *	void state_set_max_stale(struct state *st, long max_stale_ms);
  *
  *	const char *suppression_reason_name(enum suppression_reason reason);
  *	enum suppression_reason suppression_reason_parse(const char *name, size_t len);
@@ -43,6 +44,8 @@
  *		the view's reason and day are used and the id is left empty).
  *	"memory:"
  *		An in-memory table filled with state_memory_*(), for tests and edgctl explain.
+ *
+ *	state_set_max_stale() changes max_stale of a running state (a reload).
  *
  *	state_open() returns NULL with a reason in err on a bad URL; it does not wait for
  *	Redis (state_wait_ready() does, for tools and tests). Open it after any fork():
@@ -119,6 +122,7 @@ enum lookup state_suppression(struct state *st, const char *canonical_addr, stru
                               int flags);
 void state_status(struct state *st, struct state_status *out);
 int state_wait_ready(struct state *st, long timeout_ms);
+void state_set_max_stale(struct state *st, long max_stale_ms);
 
 const char *suppression_reason_name(enum suppression_reason reason);
 enum suppression_reason suppression_reason_parse(const char *name, size_t len);

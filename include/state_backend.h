@@ -16,6 +16,7 @@ struct state_backend {
 	                           int flags);
 	void (*status)(void *impl, struct state_status *out);
 	int (*wait_ready)(void *impl, long timeout_ms);
+	void (*set_max_stale)(void *impl, long max_stale_ms);
 	void (*close)(void *impl);
 };
 

@@ -79,6 +79,13 @@ state_wait_ready(struct state *st, long timeout_ms)
 	return st->backend->wait_ready(st->impl, timeout_ms);
 }
 
+void
+state_set_max_stale(struct state *st, long max_stale_ms)
+{
+	if (st->backend->set_max_stale != NULL && max_stale_ms > 0)
+		st->backend->set_max_stale(st->impl, max_stale_ms);
+}
+
 /*
  * The in-memory backend: a view plus the full records (a test holds a handful) and a
  * switch that turns every lookup into LOOKUP_TEMPFAIL.

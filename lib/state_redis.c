@@ -62,7 +62,8 @@ struct state_change {
 struct state_redis {
 	struct config_redis_url url;
 	char *prefix; /* "<prefix>:v1" */
-	long connect_ms, command_ms, max_stale_ms, backoff_min_ms;
+	long connect_ms, command_ms, backoff_min_ms;
+	_Atomic long max_stale_ms;
 
 	pthread_rwlock_t view_lock;
 	struct state_view *view; /* NULL until the first load */
@@ -591,7 +592,7 @@ state_redis_open(const struct state_options *opts, char *err, size_t errsize)
 	r->prefix = xasprintf("%s:" STATE_SCHEMA, opts->prefix ? opts->prefix : "edg");
 	r->connect_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 1000;
 	r->command_ms = opts->command_timeout_ms > 0 ? opts->command_timeout_ms : 1000;
-	r->max_stale_ms = opts->max_stale_ms > 0 ? opts->max_stale_ms : 3600 * 1000L;
+	atomic_store(&r->max_stale_ms, opts->max_stale_ms > 0 ? opts->max_stale_ms : 3600 * 1000L);
 	r->backoff_min_ms =
 	    opts->reconnect_min_ms > 0 ? opts->reconnect_min_ms : STATE_BACKOFF_MIN_MS;
 	pthread_rwlock_init(&r->view_lock, NULL);
@@ -610,7 +611,7 @@ state_redis_view(struct state_redis *r)
 {
 	pthread_rwlock_rdlock(&r->view_lock);
 	if (r->view == NULL ||
-	    timefmt_monotonic_ms() - atomic_load(&r->last_ok_ms) > r->max_stale_ms) {
+	    timefmt_monotonic_ms() - atomic_load(&r->last_ok_ms) > atomic_load(&r->max_stale_ms)) {
 		pthread_rwlock_unlock(&r->view_lock);
 		return NULL;
 	}
@@ -764,7 +765,14 @@ state_redis_close(void *impl)
 	free(r);
 }
 
+static void
+state_redis_set_max_stale(void *impl, long max_stale_ms)
+{
+	atomic_store(&((struct state_redis *)impl)->max_stale_ms, max_stale_ms);
+}
+
 const struct state_backend state_redis_backend = {
+    .set_max_stale = state_redis_set_max_stale,
     .name = "redis",
     .sender = state_redis_sender,
     .suppression = state_redis_suppression,

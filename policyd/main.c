@@ -13,7 +13,8 @@
  *	Start-up: read the configuration (-c, default /etc/edg/edg.conf), bind
  *	[policyd] listen, drop root to [policyd] user, then start following Redis.
  *	SIGHUP reloads the configuration: parse, validate, swap; a bad file keeps the
- *	old one (and says why). The listener and the Redis connection are kept (change
+ *	old one (and says why). Decisions, modes, rules, bindings, max_stale and the log
+ *	level change at once; the listener and the Redis connection are kept (change
  *	those with a restart). SIGTERM and SIGINT stop.
  *
  *	-f stays in the foreground and logs to stderr; otherwise logs go to syslog. The
@@ -75,6 +76,7 @@ policyd_reload(struct policyd *pd)
 	policyd_settings_free(pd->settings);
 	pd->settings = policyd_settings_new(cfg);
 	log_set_level(cfg->log.level);
+	state_set_max_stale(pd->state, (long)cfg->policyd.daemon.max_stale_ms);
 	log_info("reload: configuration %s in force", pd->config_path);
 }
 
