@@ -80,6 +80,8 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
+$(O)/tests/%.o: CPPFLAGS_ALL += -Itests/lib
+
 $(LIBEDG): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^

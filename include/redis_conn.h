@@ -17,6 +17,9 @@
  *	NULL with a reason in err (never the password). The caller owns the context;
  *	after any error on it (ctx->err set, or a NULL reply) the context is dead:
  *	redisFree() it and connect again, never reuse it.
+ *
+ *	hiredis writes with write(2), so a Redis that goes away raises SIGPIPE:
+ *	redis_connect() sets SIGPIPE to ignored unless the program installed a handler.
  */
 #ifndef EDG_REDIS_CONN_H
 #define EDG_REDIS_CONN_H

@@ -2,6 +2,7 @@
  * redis_conn.c - Redis connections (see redis_conn.h)
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,9 +41,15 @@ redis_connect(const struct config_redis_url *url, long connect_ms, long command_
 {
 	struct timeval ctv = {connect_ms / 1000, (connect_ms % 1000) * 1000};
 	struct timeval tv = {command_ms / 1000, (command_ms % 1000) * 1000};
-	redisContext *ctx = url->kind == CONFIG_REDIS_UNIX
-	                        ? redisConnectUnixWithTimeout(url->path, ctv)
-	                        : redisConnectWithTimeout(url->host, (int)url->port, ctv);
+	struct sigaction old;
+	redisContext *ctx;
+
+	/* hiredis writes with write(2): Redis going away must not kill the process. */
+	if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
+	ctx = url->kind == CONFIG_REDIS_UNIX
+	          ? redisConnectUnixWithTimeout(url->path, ctv)
+	          : redisConnectWithTimeout(url->host, (int)url->port, ctv);
 
 	if (ctx == NULL) {
 		snprintf(err, errsize, "cannot allocate a Redis context");

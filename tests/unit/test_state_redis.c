@@ -23,13 +23,18 @@
 #include <hiredis/hiredis.h>
 
 #include "state.h"
+#include "testredis.h"
 #include "timefmt.h"
 
-static char tmpdir[] = "/tmp/edg-test-state-XXXXXX";
-static char sock[256], url[300];
-static pid_t redis_pid;
-static redisContext *writer;
 static unsigned long long writer_seq;
+
+/* After each test, even a failed one: no server survives into the next test. */
+static int
+test_teardown(void **unused)
+{
+	testredis_stop();
+	return 0;
+}
 
 static void
 sleep_ms(long ms)
@@ -39,100 +44,36 @@ sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-static void
-redis_start(void)
-{
-	redis_pid = fork();
-	assert_true(redis_pid >= 0);
-	if (redis_pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
-
-		dup2(devnull, 1);
-		dup2(devnull, 2);
-		execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock,
-		       "--unixsocketperm", "700", "--dir", tmpdir, "--save", "", "--appendonly",
-		       "no", "--maxclients", "10000", "--loglevel", "warning", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200; i++) {
-		writer = redisConnectUnix(sock);
-		if (writer != NULL && !writer->err)
-			return;
-		if (writer != NULL)
-			redisFree(writer);
-		writer = NULL;
-		sleep_ms(10);
-	}
-	fail_msg("redis-server did not start (is it installed?)");
-}
-
-static void
-redis_stop(void)
-{
-	if (writer != NULL)
-		redisFree(writer);
-	writer = NULL;
-	if (redis_pid <= 0)
-		return;
-	kill(redis_pid, SIGKILL);
-	waitpid(redis_pid, NULL, 0);
-	redis_pid = 0;
-	unlink(sock);
-}
-
-/* After each test, even a failed one: no server survives into the next test. */
-static int
-test_teardown(void **unused)
-{
-	redis_stop();
-	return 0;
-}
-
-static void
-cmd(const char *fmt, ...)
-{
-	va_list ap;
-	redisReply *reply;
-
-	va_start(ap, fmt);
-	reply = redisvCommand(writer, fmt, ap);
-	va_end(ap);
-	assert_non_null(reply);
-	if (reply->type == REDIS_REPLY_ERROR)
-		fail_msg("redis: %s", reply->str);
-	freeReplyObject(reply);
-}
-
 /* The writer's side of the schema, in its simplest form. */
 static void
 log_entry(const char *op, const char *kind, const char *key, const char *val)
 {
 	writer_seq++;
 	if (kind != NULL)
-		cmd("XADD edg:v1:log * seq %llu op %s kind %s key %s val %s", writer_seq, op, kind,
-		    key, val ? val : "");
+		testredis_cmd("XADD edg:v1:log * seq %llu op %s kind %s key %s val %s", writer_seq,
+		              op, kind, key, val ? val : "");
 	else
-		cmd("XADD edg:v1:log * seq %llu op %s", writer_seq, op);
-	cmd("SET edg:v1:seq %llu", writer_seq);
+		testredis_cmd("XADD edg:v1:log * seq %llu op %s", writer_seq, op);
+	testredis_cmd("SET edg:v1:seq %llu", writer_seq);
 }
 
 static void
 publish_generation(unsigned long long gen)
 {
-	cmd("HSET edg:v1:%llu:senders noreply@example.com x @example.org x", gen);
-	cmd("HSET edg:v1:%llu:sup bounced@example.net %s", gen,
-	    "HARDBOUNCE 2026-01-02T03:04:05.678Z ocid1.emailsuppression.oc1..aaa");
-	cmd("SET edg:v1:gen %llu", gen);
+	testredis_cmd("HSET edg:v1:%llu:senders noreply@example.com x @example.org x", gen);
+	testredis_cmd("HSET edg:v1:%llu:sup bounced@example.net %s", gen,
+	              "HARDBOUNCE 2026-01-02T03:04:05.678Z ocid1.emailsuppression.oc1..aaa");
+	testredis_cmd("SET edg:v1:gen %llu", gen);
 	writer_seq++;
-	cmd("XADD edg:v1:log * seq %llu op gen gen %llu", writer_seq, gen);
-	cmd("SET edg:v1:seq %llu", writer_seq);
+	testredis_cmd("XADD edg:v1:log * seq %llu op gen gen %llu", writer_seq, gen);
+	testredis_cmd("SET edg:v1:seq %llu", writer_seq);
 }
 
 static struct state *
 open_state(long max_stale_ms)
 {
 	struct state_options opts = {
-	    .url = url,
+	    .url = testredis_url,
 	    .prefix = "edg",
 	    .connect_timeout_ms = 500,
 	    .command_timeout_ms = 500,
@@ -163,25 +104,21 @@ eventually(struct state *st, const char *addr, enum lookup want, long timeout_ms
 static int
 setup(void **unused)
 {
-	assert_non_null(mkdtemp(tmpdir));
-	snprintf(sock, sizeof(sock), "%s/redis.sock", tmpdir);
-	snprintf(url, sizeof(url), "unix://%s", sock);
+	testredis_init();
 	return 0;
 }
 
 static int
 teardown(void **unused)
 {
-	char cmdline[400];
-
-	snprintf(cmdline, sizeof(cmdline), "rm -rf %s", tmpdir);
-	return system(cmdline) == 0 ? 0 : -1;
+	testredis_cleanup();
+	return 0;
 }
 
 static void
 test_unpublished_is_tempfail(void **unused)
 {
-	redis_start();
+	testredis_start();
 	writer_seq = 0;
 	struct state *st = open_state(60000);
 
@@ -194,7 +131,7 @@ test_unpublished_is_tempfail(void **unused)
 	assert_int_equal(state_wait_ready(st, 5000), 0);
 	assert_int_equal(state_approved_sender(st, "noreply@example.com", NULL, 0), LOOKUP_FOUND);
 	state_close(st);
-	redis_stop();
+	testredis_stop();
 }
 
 static void
@@ -204,9 +141,9 @@ test_found_notfound(void **unused)
 	char matched[128];
 	char day[TIMEFMT_SIZE];
 
-	redis_start();
+	testredis_start();
 	writer_seq = 0;
-	cmd("FLUSHALL");
+	testredis_cmd("FLUSHALL");
 	publish_generation(1);
 	struct state *st = open_state(60000);
 	assert_int_equal(state_wait_ready(st, 5000), 0);
@@ -231,22 +168,23 @@ test_found_notfound(void **unused)
 	assert_string_equal(sup.reason_text, "HARDBOUNCE");
 	assert_int_equal(state_suppression(st, "fine@example.net", &sup, 0), LOOKUP_NOTFOUND);
 	state_close(st);
-	redis_stop();
+	testredis_stop();
 }
 
 /* A batch becomes visible only with its commit entry, all of it at once. */
 static void
 test_changes_whole_batches(void **unused)
 {
-	redis_start();
+	testredis_start();
 	writer_seq = 0;
 	publish_generation(1);
 	struct state *st = open_state(60000);
 	assert_int_equal(state_wait_ready(st, 5000), 0);
 
-	cmd("HSET edg:v1:1:sup new1@example.com %s", "COMPLAINT 2026-03-01T00:00:00Z ocid.n1");
+	testredis_cmd("HSET edg:v1:1:sup new1@example.com %s",
+	              "COMPLAINT 2026-03-01T00:00:00Z ocid.n1");
 	log_entry("set", "sup", "new1@example.com", "COMPLAINT 2026-03-01T00:00:00Z ocid.n1");
-	cmd("HDEL edg:v1:1:sup bounced@example.net");
+	testredis_cmd("HDEL edg:v1:1:sup bounced@example.net");
 	log_entry("del", "sup", "bounced@example.net", NULL);
 	sleep_ms(700);
 	assert_int_equal(state_suppression(st, "new1@example.com", NULL, 0), LOOKUP_NOTFOUND);
@@ -266,48 +204,50 @@ test_changes_whole_batches(void **unused)
 	                 LOOKUP_FOUND);
 	assert_string_equal(matched, "@example.com");
 	state_close(st);
-	redis_stop();
+	testredis_stop();
 }
 
 /* A new generation replaces the view; a gap in the sequence forces a reload. */
 static void
 test_generation_and_gap(void **unused)
 {
-	redis_start();
+	testredis_start();
 	writer_seq = 0;
 	publish_generation(1);
 	struct state *st = open_state(60000);
 	assert_int_equal(state_wait_ready(st, 5000), 0);
 
-	cmd("HSET edg:v1:2:senders noreply@example.com x");
-	cmd("HSET edg:v1:2:sup gen2@example.com %s", "MANUAL 2026-04-01T00:00:00Z ocid.g2");
-	cmd("SET edg:v1:gen 2");
+	testredis_cmd("HSET edg:v1:2:senders noreply@example.com x");
+	testredis_cmd("HSET edg:v1:2:sup gen2@example.com %s",
+	              "MANUAL 2026-04-01T00:00:00Z ocid.g2");
+	testredis_cmd("SET edg:v1:gen 2");
 	writer_seq++;
-	cmd("XADD edg:v1:log * seq %llu op gen gen 2", writer_seq);
+	testredis_cmd("XADD edg:v1:log * seq %llu op gen gen 2", writer_seq);
 	assert_true(eventually(st, "gen2@example.com", LOOKUP_FOUND, 3000));
 	assert_int_equal(state_suppression(st, "bounced@example.net", NULL, 0), LOOKUP_NOTFOUND);
 
 	/* The writer skips a sequence number (entries lost): the reader reloads the hash. */
-	cmd("HSET edg:v1:2:sup gap@example.com %s", "MANUAL 2026-04-01T00:00:00Z ocid.gap");
+	testredis_cmd("HSET edg:v1:2:sup gap@example.com %s",
+	              "MANUAL 2026-04-01T00:00:00Z ocid.gap");
 	writer_seq += 5;
-	cmd("XADD edg:v1:log * seq %llu op commit", writer_seq);
+	testredis_cmd("XADD edg:v1:log * seq %llu op commit", writer_seq);
 	assert_true(eventually(st, "gap@example.com", LOOKUP_FOUND, 3000));
 	state_close(st);
-	redis_stop();
+	testredis_stop();
 }
 
 /* Redis gone: the last-known-good view answers until max_stale, then TEMPFAIL; back: normal. */
 static void
 test_outage_and_recovery(void **unused)
 {
-	redis_start();
+	testredis_start();
 	writer_seq = 0;
 	publish_generation(1);
 	struct state *st = open_state(1500);
 	struct state_status status;
 	assert_int_equal(state_wait_ready(st, 5000), 0);
 
-	redis_stop();
+	testredis_stop();
 	sleep_ms(300);
 	assert_int_equal(state_suppression(st, "bounced@example.net", NULL, 0), LOOKUP_FOUND);
 	assert_int_equal(state_approved_sender(st, "noreply@example.com", NULL, 0), LOOKUP_FOUND);
@@ -320,13 +260,13 @@ test_outage_and_recovery(void **unused)
 	assert_int_equal(state_approved_sender(st, "noreply@example.com", NULL, 0),
 	                 LOOKUP_TEMPFAIL);
 
-	redis_start(); /* empty: Redis restarted without its data, syncd publishes again */
+	testredis_start(); /* empty: Redis restarted without its data, syncd publishes again */
 	writer_seq = 0;
 	publish_generation(1);
 	assert_true(eventually(st, "bounced@example.net", LOOKUP_FOUND, 5000));
 	assert_int_equal(state_approved_sender(st, "noreply@example.com", NULL, 0), LOOKUP_FOUND);
 	state_close(st);
-	redis_stop();
+	testredis_stop();
 }
 
 static int
@@ -349,7 +289,7 @@ test_reconnects_leak_nothing(void **unused)
 	struct state_status status;
 	int before, after;
 
-	redis_start();
+	testredis_start();
 	writer_seq = 0;
 	publish_generation(1);
 	struct state *st = open_state(60000);
@@ -359,7 +299,7 @@ test_reconnects_leak_nothing(void **unused)
 	before = count_fds();
 
 	for (int i = 0; i < 1000; i++) {
-		cmd("CLIENT KILL TYPE normal SKIPME yes");
+		testredis_cmd("CLIENT KILL TYPE normal SKIPME yes");
 		long long deadline = timefmt_monotonic_ms() + 5000;
 		do {
 			sleep_ms(1);
@@ -372,7 +312,7 @@ test_reconnects_leak_nothing(void **unused)
 	after = count_fds();
 	assert_true(after <= before + 1);
 	state_close(st);
-	redis_stop();
+	testredis_stop();
 }
 
 int
