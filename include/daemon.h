@@ -4,6 +4,8 @@
  * SYNOPSIS
  *	int daemon_listen(const struct config_socket *sock, const char *owner,
  *	    const char *group, unsigned mode, char *err, size_t errsize);
+ *	int daemon_socket_owner(const char *path, const char *owner,
+ *	    const char *group, unsigned mode, char *err, size_t errsize);
  *	int daemon_drop_privileges(const char *user, char *err, size_t errsize);
  *	long daemon_raise_nofile(long wanted);
  *
@@ -13,6 +15,10 @@
  *	replaces a stale socket file (never another kind of file), then gets owner,
  *	group (names; "" keeps them) and mode, so a chrooted Postfix smtpd can be given
  *	access to exactly it. Returns the descriptor, or -1 with a reason in err.
+ *
+ *	daemon_socket_owner() gives an existing unix socket file that owner, group
+ *	("" keeps them) and mode; for sockets a library created (edg-milter's
+ *	smfi_opensocket()). 0, or -1 with a reason in err.
  *
  *	daemon_drop_privileges() switches to user (its primary group, no supplementary
  *	groups) when running as root, and checks that root cannot be regained. Not root:
@@ -31,6 +37,8 @@
 
 int daemon_listen(const struct config_socket *sock, const char *owner, const char *group,
                   unsigned mode, char *err, size_t errsize);
+int daemon_socket_owner(const char *path, const char *owner, const char *group, unsigned mode,
+                        char *err, size_t errsize);
 int daemon_drop_privileges(const char *user, char *err, size_t errsize);
 long daemon_raise_nofile(long wanted);
 

@@ -10,6 +10,8 @@
  *	void decide_header_from(const struct decide_policy *policy, struct state *st,
  *	    const struct decide_client *client, const char *envelope_sender,
  *	    const char *const *header_from, size_t count, struct verdict *out);
+ *	void decide_header_from_invalid(const struct decide_policy *policy,
+ *	    const char *why, struct verdict *out);
  *	const char *decide_rewrite_target(const struct decide_policy *policy,
  *	    const struct decide_client *client, const char *envelope_sender,
  *	    const char *header_from, int include_header_rules);
@@ -38,6 +40,9 @@
  *	in file order, then default_sender), or REJECT when none does. A rewrite target
  *	must itself be approved, or the verdict is REJECT (the configuration is wrong,
  *	and OCI would refuse it anyway).
+ *
+ *	decide_header_from_invalid(): the milter could not parse the From: header(s)
+ *	(why says what is wrong); REJECT, as OCI would refuse the message.
  *
  *	Whatever the question, a TEMPFAIL lookup gives on_state_error: TEMPFAIL (451 4.3.0)
  *	or PASS. In monitor mode a REJECT or TEMPFAIL becomes PASS with would_refuse set,
@@ -72,6 +77,7 @@ enum verdict_reason {
 	REASON_REWRITE_NOT_APPROVED, /* 550 5.7.1: the configured target is not approved */
 	REASON_FROM_NOT_APPROVED,    /* 550 5.7.1 */
 	REASON_NO_FROM,              /* 550 5.7.1: a message without From: (RFC 5322 3.6) */
+	REASON_FROM_INVALID,         /* 550 5.7.1: From: that cannot be parsed (milter) */
 	REASON_RCPT_SUPPRESSED,      /* 550 5.1.1 */
 	REASON_STATE_UNAVAILABLE,    /* 451 4.3.0 */
 	REASON_COUNT
@@ -117,6 +123,8 @@ void decide_recipient(const struct decide_policy *policy, struct state *st, cons
 void decide_header_from(const struct decide_policy *policy, struct state *st,
                         const struct decide_client *client, const char *envelope_sender,
                         const char *const *header_from, size_t count, struct verdict *out);
+void decide_header_from_invalid(const struct decide_policy *policy, const char *why,
+                                struct verdict *out);
 const char *decide_rewrite_target(const struct decide_policy *policy,
                                   const struct decide_client *client, const char *envelope_sender,
                                   const char *header_from, int include_header_rules);

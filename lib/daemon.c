@@ -44,7 +44,7 @@ daemon_listen_inet(const struct config_socket *sock, char *err, size_t errsize)
 	return fd;
 }
 
-static int
+int
 daemon_socket_owner(const char *path, const char *owner, const char *group, unsigned mode,
                     char *err, size_t errsize)
 {

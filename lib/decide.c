@@ -27,6 +27,7 @@ static const struct {
     [REASON_REWRITE_NOT_APPROVED] = {"rewrite-target-not-approved", "550", "5.7.1"},
     [REASON_FROM_NOT_APPROVED] = {"from-not-approved", "550", "5.7.1"},
     [REASON_NO_FROM] = {"no-from", "550", "5.7.1"},
+    [REASON_FROM_INVALID] = {"from-invalid", "550", "5.7.1"},
     [REASON_RCPT_SUPPRESSED] = {"recipient-suppressed", "550", "5.1.1"},
     [REASON_STATE_UNAVAILABLE] = {"state-unavailable", "451", "4.3.0"},
 };
@@ -370,5 +371,17 @@ decide_header_from(const struct decide_policy *policy, struct state *st,
 		decide_set(out, VERDICT_REJECT, REASON_FROM_NOT_APPROVED,
 		           "From: <%s> is not an approved sender in OCI Email Delivery%s",
 		           unapproved, decide_region(policy, region, sizeof(region)));
+	decide_finish(policy, out);
+}
+
+void
+decide_header_from_invalid(const struct decide_policy *policy, const char *why,
+                           struct verdict *out)
+{
+	decide_clear(out);
+	decide_set(out, VERDICT_REJECT, REASON_FROM_INVALID,
+	           "From: header cannot be parsed (%s); OCI Email Delivery would refuse this "
+	           "message",
+	           why);
 	decide_finish(policy, out);
 }
