@@ -164,7 +164,10 @@ milter_reload_start(void)
 	pthread_detach(thread);
 }
 
-/* Before any thread exists: SIGUSR1 goes to sigwait() only, SIGPIPE nowhere. */
+/* Before any thread exists, so that every thread inherits the mask: SIGUSR1 goes to
+ * the reload thread's sigwait() only; SIGHUP, SIGTERM and SIGINT to libmilter's signal
+ * thread (its sigwait()), never to the Redis follower, where they would kill the
+ * process; SIGPIPE nowhere. */
 static void
 milter_signals_block(void)
 {
@@ -172,6 +175,9 @@ milter_signals_block(void)
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
