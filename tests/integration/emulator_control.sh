@@ -445,6 +445,29 @@ else
 	not_ok "edgctl oci-sign is not built ($EDGCTL): run make first"
 fi
 
+# --- concurrency, ties on timeCreated, bad startup -------------------------------------------
+ctl DELETE /log >/dev/null
+cpids=""
+for i in 1 2 3 4; do
+	python3 tests/emulators/bench_pull.py --url "http://127.0.0.1:$A_PORT" --key "$D/private-key.pem" --key-id "$KID" --tenancy "$T" --limit 1000 --expect 2502 >"$W/par$i.out" 2>&1 &
+	cpids="$cpids $!"
+done
+for p in $cpids; do wait "$p"; done
+expect_eq "4 clients paging at once each get all 2,502, and the log has their 12 requests" "0 0 0 0 12" \
+	"$(for i in 1 2 3 4; do grep -c '"items": 2502, "distinct": 2502' "$W/par$i.out" | sed 's/^1$/0/'; done | tr '\n' ' ')$(ctl GET /log | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["entries"]))')"
+ctl POST /generate '{"count":2500,"group":10,"stepMs":1000}' >/dev/null
+out=$(python3 tests/emulators/bench_pull.py --url "http://127.0.0.1:$A_PORT" --key "$D/private-key.pem" --key-id "$KID" --tenancy "$T" --limit 7 --signer builtin --expect 2500 --query 'sortOrder=ASC&timeCreatedLessThan=2021-01-01T00%3A00%3A00.000Z')
+expect_match "runs of 10 equal timeCreated, limit=7 (pages cut inside runs): all 2,500 once" '"pages": 358, "items": 2500, "distinct": 2500' "$out"
+sreq GET "$SUP&limit=1000&sortOrder=ASC&timeCreatedGreaterThanOrEqualTo=2020-01-01T00%3A00%3A05.000Z&timeCreatedLessThan=2020-01-01T00%3A00%3A07.000Z" >/dev/null
+expect_eq "a time filter on a tie boundary takes whole runs" "20 user00000050@gen50.example user00000069@gen69.example" "$(jget 'len(d), d[0]["emailAddress"], d[-1]["emailAddress"]')"
+ctl POST /reset >/dev/null
+ctl POST /fault '{"type":"status","status":500,"method":"POST"}' >/dev/null
+expect_eq "fault: the method filter spares other methods" "200 500" "$(sreq GET "$SUP&limit=1") $(sreq POST "$API/suppressions" --data "{\"compartmentId\":\"$T\",\"emailAddress\":\"m@x.example\"}")"
+ctl DELETE /faults >/dev/null
+printf '{"senders":[{"emailAddress":"a@b.example","timeCreated":"not a time"}]}' >"$W/bad-state.json"
+python3 "$EMU" --port 0 --state "$W/bad-state.json" >/dev/null 2>"$W/bad.err"
+expect_eq "a bad state file stops startup with status 2 and a message" "2 1" "$? $(grep -c 'not an RFC 3339 time' "$W/bad.err")"
+
 # --- --key-dir, state replacement, loopback-only control ---------------------------------
 mkdir -p "$W/keys"
 cp "$D/public-key.pem" "$W/keys/ops.pem"
