@@ -25,6 +25,7 @@ cleanup() {
 	rm -rf "$W"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT HUP
 
 # start_emu NAME ARGS...: start an emulator on a free port; sets NAME_PORT and NAME_PID.
 start_emu() {
