@@ -20,6 +20,8 @@
  *	void state_writer_gen_abort(struct state_writer *w);
  *
  *	long long state_writer_generation(struct state_writer *w, char *err, size_t errsize);
+ *	int  state_writer_hmget(struct state_writer *w, enum state_kind kind,
+ *	    const char *const *keys, size_t count, char **values, char *err, size_t errsize);
  *	int  state_writer_scan(struct state_writer *w, enum state_kind kind,
  *	    int (*fn)(const char *key, const char *value, void *arg), void *arg,
  *	    char *err, size_t errsize);
@@ -28,6 +30,8 @@
  *	void state_writer_unlock(struct state_writer *w, const char *owner);
  *	int  state_writer_status(struct state_writer *w, const char *const *fields,
  *	    size_t count, char *err, size_t errsize);
+ *	int  state_writer_status_get(struct state_writer *w, const char *field, char *buf,
+ *	    size_t size, char *err, size_t errsize);
  *
  * DESCRIPTION
  *	Changes to the published generation are queued with state_writer_set() and
@@ -46,11 +50,13 @@
  *	gen_abort UNLINKs what was written. Readers see the old generation until the
  *	switch, the new one after it: never a mix.
  *
+ *	state_writer_hmget() reads count fields of a hash of the published generation:
+ *	values[i] is a copy the caller frees, or NULL when absent (or nothing published).
  *	state_writer_scan() walks a hash of the published generation with HSCAN.
  *	state_writer_lock() takes or renews the puller's lease {p}:lock for owner (1: held
  *	by owner now, 0: held by another, -1: error); state_writer_unlock() releases it
  *	only when owner holds it. state_writer_status() HSETs field/value pairs (count
- *	strings) into {p}:status.
+ *	strings) into {p}:status; state_writer_status_get() reads one ("" when absent).
  *
  *	Functions returning int give 0 (or the documented value) on success and -1 with
  *	a reason in err. After an error the connection is dropped and the next call
@@ -94,6 +100,8 @@ int state_writer_gen_publish(struct state_writer *w, char *err, size_t errsize);
 void state_writer_gen_abort(struct state_writer *w);
 
 long long state_writer_generation(struct state_writer *w, char *err, size_t errsize);
+int state_writer_hmget(struct state_writer *w, enum state_kind kind, const char *const *keys,
+                       size_t count, char **values, char *err, size_t errsize);
 int state_writer_scan(struct state_writer *w, enum state_kind kind,
                       int (*fn)(const char *key, const char *value, void *arg), void *arg,
                       char *err, size_t errsize);
@@ -102,5 +110,8 @@ int state_writer_lock(struct state_writer *w, const char *owner, long ttl_ms, ch
 void state_writer_unlock(struct state_writer *w, const char *owner);
 int state_writer_status(struct state_writer *w, const char *const *fields, size_t count, char *err,
                         size_t errsize);
+
+int state_writer_status_get(struct state_writer *w, const char *field, char *buf, size_t size,
+                            char *err, size_t errsize);
 
 #endif

@@ -586,3 +586,55 @@ state_writer_status(struct state_writer *w, const char *const *fields, size_t co
 	freeReplyObject(reply);
 	return 0;
 }
+
+int
+state_writer_hmget(struct state_writer *w, enum state_kind kind, const char *const *keys,
+                   size_t count, char **values, char *err, size_t errsize)
+{
+	long long gen = state_writer_generation(w, err, errsize);
+	const char **argv;
+	char hash[256];
+	redisReply *reply;
+
+	for (size_t i = 0; i < count; i++)
+		values[i] = NULL;
+	if (gen <= 0 || count == 0)
+		return gen < 0 ? -1 : 0;
+	state_writer_gen_key(w, gen, kind, hash, sizeof(hash));
+	argv = xmalloc((count + 2) * sizeof(*argv));
+	argv[0] = "HMGET";
+	argv[1] = hash;
+	memcpy(argv + 2, keys, count * sizeof(*keys));
+	reply = state_writer_run(w, err, errsize, (int)count + 2, argv);
+	free(argv);
+	if (reply == NULL)
+		return -1;
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != count) {
+		snprintf(err, errsize, "HMGET: unexpected reply");
+		freeReplyObject(reply);
+		return -1;
+	}
+	for (size_t i = 0; i < count; i++)
+		if (reply->element[i]->type == REDIS_REPLY_STRING)
+			values[i] = xstrdup(reply->element[i]->str);
+	freeReplyObject(reply);
+	return 0;
+}
+
+int
+state_writer_status_get(struct state_writer *w, const char *field, char *buf, size_t size,
+                        char *err, size_t errsize)
+{
+	char key[256];
+	const char *argv[] = {"HGET", key, field};
+	redisReply *reply;
+
+	snprintf(key, sizeof(key), "%s:status", w->prefix);
+	buf[0] = '\0';
+	if ((reply = state_writer_run(w, err, errsize, 3, argv)) == NULL)
+		return -1;
+	if (reply->type == REDIS_REPLY_STRING)
+		snprintf(buf, size, "%s", reply->str);
+	freeReplyObject(reply);
+	return 0;
+}

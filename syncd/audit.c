@@ -1,0 +1,159 @@
+/*
+ * audit.c - edg-syncd's audit trail: one JSON line per change, never for a change
+ *	that was not published
+ *
+ * DESCRIPTION
+ *	Lines are spooled in an unlinked temporary file while a pull runs, and copied to
+ *	the audit log (or syslog, facility of [log]) by audit_publish() once Redis holds
+ *	the change; audit_discard() drops them when the pull failed. So the trail never
+ *	claims a change readers never saw, and a million-entry first sync costs disk, not
+ *	memory. Each line: {"time", "kind", "op" (added, changed, removed), "address",
+ *	"reason", "id"}, encoded by jansson (so any byte is escaped).
+ *
+ *	The file is opened for append, mode 0640; audit_reopen() (SIGHUP) closes and
+ *	opens it again, for logrotate. A write error is logged once per stretch and the
+ *	lines are counted as lost in the return value of audit_publish().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "syncd.h"
+#include "timefmt.h"
+#include "xalloc.h"
+
+struct audit {
+	char *path; /* NULL: syslog */
+	FILE *file;
+	FILE *spool;
+	size_t spooled;
+	int failing;
+};
+
+static FILE *
+audit_open_file(const char *path, char *err, size_t errsize)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	FILE *f;
+
+	if (fd < 0 || (f = fdopen(fd, "a")) == NULL) {
+		snprintf(err, errsize, "audit log %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	return f;
+}
+
+struct audit *
+audit_open(const char *target, char *err, size_t errsize)
+{
+	struct audit *audit = xcalloc(1, sizeof(*audit));
+
+	if (strcmp(target, "syslog") != 0) {
+		audit->path = xstrdup(target);
+		if ((audit->file = audit_open_file(target, err, errsize)) == NULL) {
+			audit_close(audit);
+			return NULL;
+		}
+	}
+	return audit;
+}
+
+int
+audit_reopen(struct audit *audit, char *err, size_t errsize)
+{
+	FILE *f;
+
+	if (audit->path == NULL)
+		return 0;
+	if ((f = audit_open_file(audit->path, err, errsize)) == NULL)
+		return -1;
+	fclose(audit->file);
+	audit->file = f;
+	return 0;
+}
+
+void
+audit_close(struct audit *audit)
+{
+	if (audit == NULL)
+		return;
+	if (audit->file != NULL)
+		fclose(audit->file);
+	if (audit->spool != NULL)
+		fclose(audit->spool);
+	free(audit->path);
+	free(audit);
+}
+
+void
+audit_spool(struct audit *audit, const char *kind, const char *op, const char *address,
+            const char *reason, const char *oci_id)
+{
+	char when[TIMEFMT_SIZE];
+	json_t *line;
+	char *text;
+
+	if (audit->spool == NULL && (audit->spool = tmpfile()) == NULL) {
+		log_warn("audit: cannot create the spool file");
+		return;
+	}
+	timefmt_rfc3339(timefmt_now_ms(), when, sizeof(when));
+	line = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?}", "time", when, "kind", kind, "op", op,
+	                 "address", address, "reason", reason, "id", oci_id);
+	if (line == NULL)
+		return;
+	if ((text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII)) != NULL) {
+		fprintf(audit->spool, "%s\n", text);
+		audit->spooled++;
+		free(text);
+	}
+	json_decref(line);
+}
+
+static int
+audit_emit(struct audit *audit, const char *line)
+{
+	if (audit->file == NULL) {
+		syslog(LOG_INFO, "audit: %s", line);
+		return 0;
+	}
+	return fputs(line, audit->file) < 0 ? -1 : 0;
+}
+
+size_t
+audit_publish(struct audit *audit)
+{
+	char line[8192];
+	size_t lost = 0;
+
+	if (audit->spool == NULL)
+		return 0;
+	rewind(audit->spool);
+	while (fgets(line, sizeof(line), audit->spool) != NULL)
+		lost += audit_emit(audit, line) != 0;
+	if (audit->file != NULL && fflush(audit->file) != 0)
+		lost = audit->spooled;
+	if (lost > 0 && !audit->failing)
+		log_warn("audit: %zu of %zu lines could not be written to %s", lost, audit->spooled,
+		         audit->path);
+	audit->failing = lost > 0;
+	audit_discard(audit);
+	return lost;
+}
+
+void
+audit_discard(struct audit *audit)
+{
+	if (audit->spool != NULL)
+		fclose(audit->spool);
+	audit->spool = NULL;
+	audit->spooled = 0;
+}

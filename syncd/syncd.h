@@ -1,0 +1,51 @@
+/*
+ * syncd.h - edg-syncd's parts: start-up and schedule (main.c), one pull applied to
+ *	Redis (apply.c), the cycles (cycle.c), the audit trail (audit.c)
+ */
+#ifndef EDG_SYNCD_H
+#define EDG_SYNCD_H
+
+#include <stdio.h>
+
+#include "config.h"
+#include "oci_api.h"
+#include "state_writer.h"
+
+/* The audit trail: one JSON line per change, spooled until the change is published. */
+struct audit;
+struct audit *audit_open(const char *target, char *err, size_t errsize);
+int audit_reopen(struct audit *audit, char *err, size_t errsize);
+void audit_close(struct audit *audit);
+void audit_spool(struct audit *audit, const char *kind, const char *op, const char *address,
+                 const char *reason, const char *oci_id);
+size_t audit_publish(struct audit *audit);
+void audit_discard(struct audit *audit);
+
+struct syncd {
+	struct edg_config *cfg;
+	const char *config_path;
+	struct oci_api *api;
+	struct state_writer *writer;
+	struct audit *audit;
+	char owner[128]; /* this process's name on the lease */
+	int dry_run;
+	volatile int stop; /* set by the signal handler: finish cleanly */
+	int leader;
+	long long lease_renewed_ms;
+	char last_error[1600];
+};
+
+/* What a cycle did. */
+struct syncd_result {
+	int ok;
+	size_t items, added, changed, removed;
+	int rewrote; /* a whole new generation was published */
+};
+
+int syncd_lease(struct syncd *sd);
+int syncd_full_sync(struct syncd *sd, struct syncd_result *res);
+int syncd_senders_cycle(struct syncd *sd, struct syncd_result *res);
+int syncd_suppressions_cycle(struct syncd *sd, int reconcile, struct syncd_result *res);
+void syncd_status(struct syncd *sd, const char *what, const struct syncd_result *res);
+
+#endif
