@@ -143,4 +143,5 @@ wait "$MILTER_PID"
 expect_eq "SIGTERM: clean exit 0" 0 "$?"
 MILTER_PID=
 expect_match "stop logged" 'info: stopping$' "$(cat "$T/milter.log")"
+expect_eq "no sanitizer report (SANITIZE builds)" "" "$(grep -E 'Sanitizer|runtime error' "$T/milter.log")"
 done_testing
