@@ -75,6 +75,18 @@ for req in tests/golden/policyd/*.request; do
 	expect_eq "golden: $name" "$want" "$got"
 done
 
+# Hostile clients while a well-behaved one keeps getting its exact answers.
+python3 tests/lib/policy_hostile.py "unix:$T/policyd.sock" tests/golden/policyd/suppressed.request \
+	tests/golden/policyd/suppressed.reply "$PD_PID" >"$T/hostile.out" 2>&1
+while IFS= read -r line; do
+	case "$line" in
+	"ok - "*) ok "hostile: ${line#ok - }" ;;
+	"not ok - "*) not_ok "hostile: ${line#not ok - }" ;;
+	"#"*) echo "$line" ;;
+	esac
+done <"$T/hostile.out"
+kill -0 "$PD_PID" && ok "hostile: the daemon is still up" || not_ok "hostile: the daemon is still up"
+
 # A refusal is logged once, with the queue id slot, client, sender, recipient and reason.
 expect_match "refusal logged with reason" \
 	'reject: RCPT from app.example.test\[192.0.2.10\]: sender=<app@example.com> rcpt=<gone@example.net> sasl=- reason=recipient-suppressed' \
