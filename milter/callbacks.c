@@ -20,6 +20,13 @@
  *			through decide_sender(): REJECT and TEMPFAIL answered with the
  *			verdict's reply.
  *	envrcpt		decide_recipient(): a suppressed recipient is refused alone.
+ *			Not in a local submission (Postfix non_smtpd_milters: sendmail(1),
+ *			pickup; the connect address has port 0, or there is none): there
+ *			Postfix cannot refuse one recipient (it keeps the message in the
+ *			maildrop queue, "milter configuration error"), so the refusal waits
+ *			for end of message and refuses the message, which Postfix bounces
+ *			to the sender with the reply's text (docs/edg-milter.md, "Local
+ *			submissions"). A TEMPFAIL wins over a REJECT.
  *	header		collects From: (every one, in order), notes Reply-To: and the
  *			original_from_header.
  *	eom		the header From: decision and its changes (from.c).
@@ -213,19 +220,28 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long
 	return SMFIS_CONTINUE;
 }
 
+/* Postfix gives a local submission the client localhost[127.0.0.1] with port 0;
+ * Sendmail gives none (hostaddr NULL). A TCP client never has port 0. */
 static void
 milter_client_addr(struct milter_conn *conn, const struct sockaddr *sa)
 {
 	const void *bytes = NULL;
 
+	conn->local_submission = sa == NULL;
 	if (sa == NULL)
 		return;
 	if (sa->sa_family == AF_INET) {
-		bytes = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)sa;
+
+		bytes = &sin->sin_addr;
 		memcpy(conn->client.addr, bytes, 4);
+		conn->local_submission = sin->sin_port == 0;
 	} else if (sa->sa_family == AF_INET6) {
-		bytes = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+
+		bytes = &sin6->sin6_addr;
 		memcpy(conn->client.addr, bytes, 16);
+		conn->local_submission = sin6->sin6_port == 0;
 	}
 	if (bytes != NULL) {
 		conn->client.family = sa->sa_family;
@@ -278,6 +294,23 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	return milter_envelope_status(ctx, &v);
 }
 
+/* A local submission: keep a refusal for end of message; a TEMPFAIL wins. */
+static sfsistat
+milter_rcpt_defer(struct milter_msg *msg, const struct verdict *v)
+{
+	if (v->action != VERDICT_REJECT && v->action != VERDICT_TEMPFAIL) {
+		msg->rcpt_accepted++;
+		return SMFIS_CONTINUE;
+	}
+	msg->rcpt_refused++;
+	if (!msg->rcpt_deferred_set ||
+	    (v->action == VERDICT_TEMPFAIL && msg->rcpt_deferred.action != VERDICT_TEMPFAIL)) {
+		msg->rcpt_deferred = *v;
+		msg->rcpt_deferred_set = 1;
+	}
+	return SMFIS_CONTINUE;
+}
+
 static sfsistat
 milter_envrcpt(SMFICTX *ctx, char **argv)
 {
@@ -292,7 +325,9 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 	milter_queue_id(ctx, msg);
 	milter_envelope_addr(argv[0], raw, rcpt);
 	decide_recipient(&msg->settings->policy, milter_state, rcpt, &v);
-	milter_log_envelope(conn, msg, "RCPT", raw, &v);
+	milter_log_envelope(conn, msg, conn->local_submission ? "RCPT (local)" : "RCPT", raw, &v);
+	if (conn->local_submission)
+		return milter_rcpt_defer(msg, &v);
 	status = milter_envelope_status(ctx, &v);
 	if (status == SMFIS_CONTINUE)
 		msg->rcpt_accepted++;
@@ -365,6 +400,26 @@ milter_message_word(const struct milter_msg *msg, const struct milter_from_plan 
 	return "pass";
 }
 
+/* A local submission with a refused recipient: the message is refused (and bounced
+ * to the sender by Postfix) with that recipient's reply. */
+static sfsistat
+milter_eom_deferred(SMFICTX *ctx, struct milter_conn *conn)
+{
+	struct milter_msg *msg = conn->msg;
+	const struct verdict *v = &msg->rcpt_deferred;
+	sfsistat status;
+
+	log_qid(LOG_INFO, msg->queue_id,
+	        "EOM: %s from %.100s[%s]: sender=<%s> local submission, %u of %u recipients "
+	        "refused: %s %s %s",
+	        milter_verdict_word(v), conn->client_name, conn->client_text, msg->sender_raw,
+	        msg->rcpt_refused, msg->rcpt_refused + msg->rcpt_accepted, v->code, v->dsn,
+	        v->text);
+	status = milter_envelope_status(ctx, v);
+	milter_msg_free(conn);
+	return status;
+}
+
 static sfsistat
 milter_eom(SMFICTX *ctx)
 {
@@ -376,6 +431,8 @@ milter_eom(SMFICTX *ctx)
 	if (msg == NULL)
 		return SMFIS_TEMPFAIL;
 	milter_queue_id(ctx, msg);
+	if (msg->rcpt_deferred_set)
+		return milter_eom_deferred(ctx, conn);
 	milter_from_decide(msg, &conn->client, &plan);
 	milter_log_message(conn, msg, &plan, milter_message_word(msg, &plan));
 	if (plan.verdict.action == VERDICT_REJECT || plan.verdict.action == VERDICT_TEMPFAIL)

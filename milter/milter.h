@@ -76,6 +76,7 @@ struct milter_conn {
 	char client_text[64]; /* the client address as text, for logs; "" unknown */
 	char sasl_login[MILTER_LOGIN_MAX];
 	struct decide_client client;
+	int local_submission;   /* no SMTP client (sendmail(1), pickup): see callbacks.c */
 	struct milter_msg *msg; /* the message in progress, or NULL */
 };
 
@@ -93,6 +94,8 @@ struct milter_msg {
 	int reply_to_seen;    /* the message has a Reply-To: */
 	size_t original_seen; /* headers named [milter] original_from_header */
 	unsigned rcpt_accepted, rcpt_refused;
+	struct verdict rcpt_deferred; /* local submission: a recipient refusal, for eom */
+	int rcpt_deferred_set;
 };
 
 /* What end of message will do about From: and the envelope sender. */

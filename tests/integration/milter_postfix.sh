@@ -141,6 +141,21 @@ else
 	not_ok "sendmail(1) -C: submitted to the private instance" "$(cat "$T/sendmail.err")"
 fi
 
+# sendmail(1) to a suppressed recipient: Postfix cannot refuse one recipient of a local
+# submission, so the milter refuses the message at its end and Postfix bounces it to
+# the sender naming recipient and reason (nothing stuck in the maildrop queue).
+printf 'Subject: local-suppressed\nFrom: App <app@example.com>\n\nedg test\n' >"$T/local2.eml"
+sendmail -C "$T/pf/etc" -f app@example.com alice@example.net gone@example.net <"$T/local2.eml"
+postfix_wait_empty 20
+delivered=$((delivered + 1)) # the bounce, relayed to the sink
+m=$(sink_message 'Undelivered Mail Returned to Sender')
+expect_match "sendmail(1), suppressed recipient: bounce to the sender" '^X-Rcpt-Args: <app@example.com>' "$m"
+expect_match "sendmail(1), suppressed recipient: bounce names recipient and reason" \
+	'<gone@example.net>: <gone@example.net> is suppressed by OCI Email Delivery \(HARDBOUNCE since 2026-01-02\)' \
+	"$(printf '%s\n' "$m" | tr -s ' \n' '  ')"
+expect_eq "sendmail(1), suppressed recipient: never relayed" 0 "$(sink_messages | grep -c '^X-Rcpt-Args: <gone@example.net>')"
+expect_eq "sendmail(1): nothing left in maildrop" 0 "$(find "$T/pf/queue/maildrop" -type f | wc -l)"
+
 # Milter stopped: Postfix tempfails (milter_default_action = tempfail); nothing is lost.
 kill "$MILTER_PID"
 wait "$MILTER_PID"

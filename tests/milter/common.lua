@@ -3,9 +3,10 @@
 --   check(name, cond, detail)     print "TAP ok NAME" or "TAP not ok NAME: DETAIL";
 --                                 tests/integration/milter_miltertest.sh turns these
 --                                 into TAP lines
---   open()                        connect to the milter at the global `socket`
+--   open([ip])                    connect to the milter at the global `socket`
 --                                 (miltertest -D socket=PATH), negotiate, send the
---                                 connection (client 192.0.2.10)
+--                                 connection (client ip, default 192.0.2.10;
+--                                 "unspec": no address, as a local submission)
 --   mail(conn, sender, qid[, login])  MAIL FROM with the i and {auth_authen} macros;
 --                                 returns the milter's reply
 --   rcpt(conn, rcpt)              RCPT TO; returns the reply
@@ -25,7 +26,7 @@ function check(name, cond, detail)
 	end
 end
 
-function open()
+function open(ip)
 	local conn = mt.connect("unix:" .. socket, 50, 0.1)
 	if conn == nil then
 		error("cannot connect to unix:" .. socket)
@@ -34,7 +35,7 @@ function open()
 	if err ~= nil then
 		error("negotiate: " .. err)
 	end
-	err = mt.conninfo(conn, "client.example", "192.0.2.10")
+	err = mt.conninfo(conn, "client.example", ip or "192.0.2.10")
 	if err ~= nil then
 		error("conninfo: " .. err)
 	end
