@@ -121,7 +121,16 @@ line=$(printf '%s\n' "$out" | grep '^items')
 expect_match "1,000,000 generated suppressions: every one once, in order, 1000 pages, one connection" \
 	'^items 1000000 pages 1000 requests 1000 connections 1 .* order ok$' "$line"
 rss=$(field maxrss_kb "$line")
-if [ -n "$rss" ] && [ "$rss" -lt 65536 ]; then ok "... client peak RSS ${rss} kB < 64 MB"; else not_ok "client peak RSS < 64 MB" "$line"; fi
+case "$EDG_BUILD" in
+*san*) echo "# peak RSS not checked: a sanitizer build's shadow memory and quarantine dominate it" ;;
+*)
+	if [ -n "$rss" ] && [ "$rss" -lt 65536 ]; then
+		ok "... client peak RSS ${rss} kB < 64 MB"
+	else
+		not_ok "client peak RSS < 64 MB" "$line"
+	fi
+	;;
+esac
 echo "# oci_pull 1M: $line"
 [ -n "$TIMEV" ] && grep -E 'User time|System time|Elapsed|Maximum resident' "$W/time.txt" | sed 's/^\s*/# /'
 done_testing
