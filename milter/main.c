@@ -37,7 +37,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,13 +203,23 @@ milter_stdio_open(void)
 	}
 }
 
+/* Empty socket_owner and socket_group mean the user edg-milter runs as, and its group. */
+static void
+milter_socket_account(const struct config_daemon *d, char *owner, char *group, size_t size)
+{
+	struct passwd *pw = geteuid() == 0 ? getpwnam(d->user) : NULL;
+	struct group *gr = pw != NULL ? getgrgid(pw->pw_gid) : NULL;
+
+	snprintf(owner, size, "%s", *d->socket_owner ? d->socket_owner : pw ? d->user : "");
+	snprintf(group, size, "%s", *d->socket_group ? d->socket_group : gr ? gr->gr_name : "");
+}
+
 static void
 milter_socket_open(const struct edg_config *cfg)
 {
 	const struct config_daemon *d = &cfg->milter.daemon;
-	const char *owner = *d->socket_owner ? d->socket_owner : geteuid() == 0 ? d->user : "";
 	long timeout_s = (long)((cfg->milter.timeout_ms + 999) / 1000);
-	char err[256];
+	char err[256], owner[256], group[256];
 
 	if (smfi_register(milter_desc) != MI_SUCCESS)
 		fatalx("smfi_register failed");
@@ -217,9 +229,11 @@ milter_socket_open(const struct edg_config *cfg)
 		fatalx("smfi_settimeout %ld failed", timeout_s);
 	if (smfi_opensocket(1) != MI_SUCCESS)
 		fatalx("listen %s: cannot open the socket", d->listen.spec);
-	if (d->listen.kind == CONFIG_SOCKET_UNIX &&
-	    daemon_socket_owner(d->listen.path, owner, d->socket_group, d->socket_mode, err,
-	                        sizeof(err)) != 0)
+	if (d->listen.kind != CONFIG_SOCKET_UNIX)
+		return;
+	milter_socket_account(d, owner, group, sizeof(owner));
+	if (daemon_socket_owner(d->listen.path, owner, group, d->socket_mode, err, sizeof(err)) !=
+	    0)
 		fatalx("listen %s: %s", d->listen.spec, err);
 }
 

@@ -87,7 +87,8 @@ write_conf enforce 1h
 MILTER_PID=$!
 wait_log 'state: loaded generation' || not_ok "milter started and loaded state" "$(cat "$T/milter.log")"
 
-expect_eq "socket mode 0666, owner nobody" "666 nobody" "$(stat -c '%a %U' "$T/milter.sock")"
+expect_eq "socket mode 0666, owner nobody and its group" "666 nobody $(id -gn nobody)" \
+	"$(stat -c '%a %U %G' "$T/milter.sock")"
 expect_eq "runs as nobody" "nobody" "$(ps -o user= -p "$MILTER_PID" | tr -d ' ')"
 for fd in 0 1; do
 	expect_eq "descriptor $fd is /dev/null, not the milter socket" /dev/null "$(readlink "/proc/$MILTER_PID/fd/$fd")"
