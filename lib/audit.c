@@ -1,14 +1,18 @@
 /*
- * audit.c - edg-syncd's audit trail: one JSON line per change, never for a change
- *	that was not published
+ * audit.c - the audit trail: one JSON line per change, never for a change that was
+ *	not published
+ *
+ * SYNOPSIS
+ *	See audit.h.
  *
  * DESCRIPTION
- *	Lines are spooled in an unlinked temporary file while a pull runs, and copied to
- *	the audit log (or syslog, facility of [log]) by audit_publish() once Redis holds
- *	the change; audit_discard() drops them when the pull failed. So the trail never
- *	claims a change readers never saw, and a million-entry first sync costs disk, not
- *	memory. Each line: {"time", "kind", "op" (added, changed, removed), "address",
- *	"reason", "id"}; quotes, backslashes and control bytes are escaped.
+ *	Lines are spooled in an unlinked temporary file while a change is prepared (a
+ *	pull of edg-syncd, an "edgctl suppress"), and copied to the audit log (or syslog,
+ *	facility of [log]) by audit_publish() once Redis holds the change; audit_discard()
+ *	drops them when it failed. So the trail never claims a change readers never saw,
+ *	and a million-entry first sync costs disk, not memory. Each line: {"time", "kind",
+ *	"op" (added, changed, removed), "address", "reason", "id"}; quotes, backslashes and
+ *	control bytes are escaped.
  *
  *	The file is opened for append, mode 0640; audit_reopen() (SIGHUP) closes and
  *	opens it again, for logrotate. A write error is logged once per stretch and the
@@ -22,8 +26,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "log.h"
-#include "syncd.h"
 #include "timefmt.h"
 #include "xalloc.h"
 

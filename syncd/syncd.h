@@ -1,25 +1,16 @@
 /*
  * syncd.h - edg-syncd's parts: start-up and schedule (main.c), one pull applied to
- *	Redis (apply.c), the cycles (cycle.c), the audit trail (audit.c)
+ *	Redis (apply.c), the cycles (cycle.c); the audit trail is lib/audit.c (audit.h)
  */
 #ifndef EDG_SYNCD_H
 #define EDG_SYNCD_H
 
 #include <stdio.h>
 
+#include "audit.h"
 #include "config.h"
 #include "oci_api.h"
 #include "state_writer.h"
-
-/* The audit trail: one JSON line per change, spooled until the change is published. */
-struct audit;
-struct audit *audit_open(const char *target, char *err, size_t errsize);
-int audit_reopen(struct audit *audit, char *err, size_t errsize);
-void audit_close(struct audit *audit);
-void audit_spool(struct audit *audit, const char *kind, const char *op, const char *address,
-                 const char *reason, const char *oci_id);
-size_t audit_publish(struct audit *audit);
-void audit_discard(struct audit *audit);
 
 struct syncd {
 	struct edg_config *cfg;
