@@ -32,7 +32,9 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
 #include "policyd.h"
+#include "state_metrics.h"
 #include "xalloc.h"
 
 static void
@@ -133,6 +135,11 @@ policyd_start(struct policyd *pd, struct edg_config *cfg)
 	if (daemon_drop_privileges(d->user, err, sizeof(err)) != 0)
 		fatalx("%s", err);
 	pd->state = policyd_state(cfg);
+	policyd_metrics_register();
+	state_metrics_register(pd->state);
+	if (d->metrics_listen.kind != CONFIG_SOCKET_NONE &&
+	    (pd->metrics = metrics_listen(&d->metrics_listen, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	log_info("listening on %s, state from %s (prefix %s)%s", d->listen.spec,
 	         cfg->redis.url.text, cfg->redis.prefix,
 	         d->mode == CONFIG_MODE_MONITOR ? ", monitor mode: nothing is refused" : "");
@@ -168,10 +175,11 @@ main(int argc, char **argv)
 	log_set_level(cfg->log.level);
 	policyd_start(&pd, cfg);
 	policyd_serve(&pd);
-	log_info("stopping: %llu requests, %llu refused, %llu would refuse (monitor), %llu "
-	         "tempfail, %llu protocol errors",
-	         pd.counters.requests, pd.counters.refused, pd.counters.would_refuse,
-	         pd.counters.tempfail, pd.counters.protocol_errors);
+	log_info("stopping: %lld requests, %lld refused, %lld would refuse (monitor), %lld "
+	         "tempfail, %lld protocol errors",
+	         policyd_counted(PM_REQUESTS), policyd_counted(PM_REJECT), policyd_counted(PM_WARN),
+	         policyd_counted(PM_TEMPFAIL), policyd_counted(PM_PROTOCOL_ERRORS));
+	metrics_stop(pd.metrics);
 	state_close(pd.state);
 	policyd_settings_free(pd.settings);
 	close(pd.listen_fd);

@@ -14,21 +14,35 @@ struct policyd_settings {
 	struct decide_policy policy;
 };
 
-struct policyd_counters {
-	unsigned long long requests, refused, would_refuse, tempfail, unexpected, protocol_errors;
-	unsigned long long connections, rejected_connections;
-	unsigned long long by_reason[REASON_COUNT];
+/* Counters, served by metrics_listen (policyd/metrics.c). */
+enum policyd_metric {
+	PM_REQUESTS,
+	PM_DUNNO,
+	PM_REJECT,
+	PM_TEMPFAIL,
+	PM_WARN,
+	PM_UNEXPECTED,
+	PM_PROTOCOL_ERRORS,
+	PM_CONNECTIONS,
+	PM_CONNECTIONS_REFUSED,
+	PM_CONNECTIONS_OPEN,
+	PM_COUNT
 };
+
+void policyd_metrics_register(void);
+void policyd_count(enum policyd_metric which, long long n);
+void policyd_count_reason(enum verdict_reason reason);
+long long policyd_counted(enum policyd_metric which);
 
 struct policyd {
 	struct policyd_settings *settings;
+	struct metrics_server *metrics;
 	struct state *state;
 	int listen_fd;
 	int signal_fd;
 	int epoll_fd;
 	int stop;
 	const char *config_path;
-	struct policyd_counters counters;
 };
 
 int policyd_serve(struct policyd *pd);

@@ -64,6 +64,7 @@ conn_close(struct policyd *pd, struct conn *c)
 	free(c->out);
 	free(c);
 	nconns--;
+	policyd_count(PM_CONNECTIONS_OPEN, -1);
 }
 
 /* Queue reply bytes and write what the socket takes; -1: give up on the peer. */
@@ -113,20 +114,20 @@ server_log_answer(const struct policy_request *req, const struct policy_answer *
 }
 
 static void
-server_count(struct policyd *pd, const struct policy_answer *a)
+server_count(const struct policy_answer *a)
 {
-	struct policyd_counters *n = &pd->counters;
-
-	n->requests++;
-	n->by_reason[a->verdict.reason]++;
+	policyd_count(PM_REQUESTS, 1);
+	policyd_count_reason(a->verdict.reason);
 	if (a->unexpected)
-		n->unexpected++;
+		policyd_count(PM_UNEXPECTED, 1);
 	if (a->verdict.would_refuse)
-		n->would_refuse++;
+		policyd_count(PM_WARN, 1);
 	else if (a->verdict.action == VERDICT_TEMPFAIL)
-		n->tempfail++;
+		policyd_count(PM_TEMPFAIL, 1);
 	else if (a->refused)
-		n->refused++;
+		policyd_count(PM_REJECT, 1);
+	else
+		policyd_count(PM_DUNNO, 1);
 }
 
 static int
@@ -142,7 +143,7 @@ server_answer(struct policyd *pd, struct conn *c)
 		        req->value[POLICY_REQUEST], req->value[POLICY_PROTOCOL_STATE],
 		        req->value[POLICY_SENDER]);
 	server_log_answer(req, &answer);
-	server_count(pd, &answer);
+	server_count(&answer);
 	free(c->parser);
 	c->parser = NULL;
 	return conn_write(pd, c, answer.reply, strlen(answer.reply));
@@ -164,7 +165,7 @@ server_feed(struct policyd *pd, struct conn *c, const char *buf, size_t len)
 		switch (policy_parse(c->parser, buf, len, &used, &why)) {
 		case POLICY_ERROR:
 			log_warnx("closing a policy connection: %s", why);
-			pd->counters.protocol_errors++;
+			policyd_count(PM_PROTOCOL_ERRORS, 1);
 			return -1;
 		case POLICY_DONE:
 			if (server_answer(pd, c) != 0)
@@ -212,7 +213,7 @@ server_accept(struct policyd *pd)
 			return;
 		}
 		if (nconns >= pd->settings->cfg->policyd.max_connections) {
-			pd->counters.rejected_connections++;
+			policyd_count(PM_CONNECTIONS_REFUSED, 1);
 			close(fd);
 			continue;
 		}
@@ -224,7 +225,8 @@ server_accept(struct policyd *pd)
 			conns->prev = c;
 		conns = c;
 		nconns++;
-		pd->counters.connections++;
+		policyd_count(PM_CONNECTIONS, 1);
+		policyd_count(PM_CONNECTIONS_OPEN, 1);
 		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
 		epoll_ctl(pd->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
 	}

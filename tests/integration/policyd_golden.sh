@@ -23,6 +23,9 @@ trap cleanup EXIT
 chmod 755 "$T"
 REDIS_SOCK_PERM=777 redis_start "$T/redis"
 chmod 755 "$T/redis"
+METRICS_PORT=$(free_port)
+scrape() { python3 -c "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:$METRICS_PORT/metrics', timeout=5).read().decode())"; }
+metric() { scrape | awk -v m="$1" '$1 == m { print $2 }'; }
 state_init
 for s in app@example.com noreply@example.com billing@example.com @example.org; do state_sender "$s"; done
 state_suppress gone@example.net HARDBOUNCE 2026-01-02T03:04:05.678Z
@@ -40,6 +43,7 @@ url = unix://$REDIS_SOCK
 listen = unix:$T/policyd.sock
 user = nobody
 mode = $1
+metrics_listen = inet:127.0.0.1:$METRICS_PORT
 [rewrite]
 rule = envelope @internal.test noreply@example.com
 rule = client 10.20.0.0/16 app@example.com
@@ -68,12 +72,21 @@ ask() { python3 tests/lib/policy_client.py "unix:$T/policyd.sock" "$@"; }
 
 write_conf enforce
 start_policyd
+before_reject=$(metric 'edg_policyd_replies_total{action="reject"}')
+before_suppressed=$(metric 'edg_policyd_decisions_total{reason="recipient-suppressed"}')
 for req in tests/golden/policyd/*.request; do
 	name=$(basename "$req" .request)
 	want=$(cat "tests/golden/policyd/$name.reply"; echo .)
 	got=$(ask "$req"; echo .)
 	expect_eq "golden: $name" "$want" "$got"
 done
+
+# Metrics moved as the golden requests say: 4 suppressed replies, 9 refusals in all.
+expect_eq "metrics: suppressed recipients counted" "$((before_suppressed + 4))" \
+	"$(metric 'edg_policyd_decisions_total{reason="recipient-suppressed"}')"
+expect_eq "metrics: refusals counted" "$((before_reject + 9))" "$(metric 'edg_policyd_replies_total{action="reject"}')"
+expect_match "metrics: state gauges" '^edg_state_suppressions 2$' "$(scrape)"
+expect_match "metrics: Prometheus text format" '# TYPE edg_policyd_requests_total counter' "$(scrape)"
 
 # Hostile clients while a well-behaved one keeps getting its exact answers.
 python3 tests/lib/policy_hostile.py "unix:$T/policyd.sock" tests/golden/policyd/suppressed.request \
