@@ -94,6 +94,10 @@ out=$(send --from cron@elsewhere.test --to alice@example.net)
 expect_match "unapproved envelope sender, no rule: 550 5.7.1 at MAIL" \
 	'<\*\* +550 5.7.1 <cron@elsewhere.test> is not an approved sender in OCI Email Delivery \(region us-ashburn-1\)' "$out"
 
+out=$(send --from 'a%b@elsewhere.test' --to alice@example.net)
+expect_match "a '%' in the reply reaches the client once (libmilter wants it doubled)" \
+	'<\*\* +550 5.7.1 <a%b@elsewhere.test> is not an approved sender' "$out"
+
 out=$(send --from app@example.com --to alice@example.net --header "From: stranger@elsewhere.test")
 expect_match "unapproved From, no rule: 550 5.7.1 after DATA" \
 	'<\*\* +550 5.7.1 From: <stranger@elsewhere.test> is not an approved sender' "$out"
