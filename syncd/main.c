@@ -41,6 +41,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
 #include "syncd.h"
 #include "timefmt.h"
 #include "xalloc.h"
@@ -97,6 +98,7 @@ syncd_lease(struct syncd *sd)
 	if (held == 0 && sd->leader)
 		log_warnx("lease: lost to another edg-syncd");
 	sd->leader = held == 1;
+	syncd_metrics_leader(sd->leader);
 	if (sd->leader)
 		sd->lease_renewed_ms = now;
 	return held;
@@ -109,6 +111,8 @@ syncd_status(struct syncd *sd, const char *what, const struct syncd_result *res)
 	const char *fields[12];
 	size_t n = 0;
 
+	syncd_metrics_cycle(what, res, timefmt_monotonic_ms() - sd->cycle_started_ms);
+	sd->cycle_started_ms = timefmt_monotonic_ms();
 	if (sd->dry_run)
 		return;
 	timefmt_rfc3339(timefmt_now_ms(), now, sizeof(now));
@@ -147,6 +151,7 @@ syncd_run_due(struct syncd *sd, struct syncd_schedule *next, int everything)
 	long long gen = state_writer_generation(sd->writer, err, sizeof(err));
 	int rc = 0;
 
+	sd->cycle_started_ms = now;
 	if (gen < 0) {
 		log_warnx("redis: %s", err);
 		return -1;
@@ -267,6 +272,10 @@ syncd_start(struct syncd *sd)
 		fatalx("%s", err);
 	if (daemon_drop_privileges(cfg->syncd.user, err, sizeof(err)) != 0)
 		fatalx("%s", err);
+	syncd_metrics_register();
+	if (cfg->syncd.metrics_listen.kind != CONFIG_SOCKET_NONE &&
+	    (sd->metrics = metrics_listen(&cfg->syncd.metrics_listen, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	gethostname(host, sizeof(host) - 1);
 	snprintf(sd->owner, sizeof(sd->owner), "%s:%ld", host, (long)getpid());
 }
@@ -312,6 +321,7 @@ main(int argc, char **argv)
 	syncd_signals();
 	syncd_start(&sd);
 	rc = syncd_loop(&sd, once);
+	metrics_stop(sd.metrics);
 	state_writer_close(sd.writer);
 	oci_api_free(sd.api);
 	audit_close(sd.audit);

@@ -23,6 +23,8 @@ struct syncd {
 	volatile int stop; /* set by the signal handler: finish cleanly */
 	int leader;
 	long long lease_renewed_ms;
+	long long cycle_started_ms;
+	struct metrics_server *metrics;
 	char last_error[1600];
 };
 
@@ -38,5 +40,10 @@ int syncd_full_sync(struct syncd *sd, struct syncd_result *res);
 int syncd_senders_cycle(struct syncd *sd, struct syncd_result *res);
 int syncd_suppressions_cycle(struct syncd *sd, int reconcile, struct syncd_result *res);
 void syncd_status(struct syncd *sd, const char *what, const struct syncd_result *res);
+
+/* metrics.c */
+void syncd_metrics_register(void);
+void syncd_metrics_cycle(const char *cycle, const struct syncd_result *res, long long duration_ms);
+void syncd_metrics_leader(int leader);
 
 #endif

@@ -40,7 +40,7 @@ EMU="http://127.0.0.1:$(cat "$T/emu.port")"
 emu() { python3 tests/emulators/emuctl.py "$EMU" "$@"; }
 
 install -m 600 tests/data/emulator/private-key.pem "$T/key.pem"
-write_conf() { # FILE USER
+write_conf() { # FILE USER METRICS_PORT
 	cat >"$1" <<CONF
 [oci]
 region = us-ashburn-1
@@ -62,11 +62,18 @@ suppression_overlap = 0s
 lock_ttl = 5s
 audit_log = $T/audit.log
 user = nobody
+metrics_listen = inet:127.0.0.1:$3
 CONF
 	chmod 644 "$1"
 }
-write_conf "$T/a.conf" "$USER_A"
-write_conf "$T/b.conf" "$USER_B"
+PORT_A=$(free_port)
+PORT_B=$(free_port)
+write_conf "$T/a.conf" "$USER_A" "$PORT_A"
+write_conf "$T/b.conf" "$USER_B" "$PORT_B"
+metric() { # PORT NAME
+	python3 -c "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:$1/metrics', timeout=5).read().decode())" |
+		awk -v m="$2" '$1 == m { print $2 }'
+}
 touch "$T/audit.log"
 chown nobody "$T/audit.log" 2>/dev/null
 
@@ -150,6 +157,11 @@ sleep 6
 pullers=$(emu GET /log | python3 -c 'import json,sys; print(" ".join(sorted({e["keyId"].split("/")[1] for e in json.load(sys.stdin)["entries"] if e.get("authenticated")})))')
 expect_eq "two daemons: only one pulled from OCI" "$USER_A" "$pullers"
 expect_match "the other stands by" 'standing by' "$(cat "$T/syncd-b.log")"
+expect_eq "metrics: the puller says leader" 1 "$(metric "$PORT_A" edg_syncd_leader)"
+expect_eq "metrics: the other says not" 0 "$(metric "$PORT_B" edg_syncd_leader)"
+n=$(metric "$PORT_A" 'edg_syncd_cycles_total{cycle="suppressions",result="ok"}')
+[ "${n:-0}" -ge 1 ] && ok "metrics: incremental cycles counted ($n)" || not_ok "metrics: incremental cycles counted" "$n"
+expect_match "metrics: the new suppression counted as added" '^[1-9]' "$(metric "$PORT_A" 'edg_syncd_changes_total{op="added"}')"
 
 kill -9 "$PID_A"
 emu DELETE /log >/dev/null
