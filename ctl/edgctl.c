@@ -26,6 +26,7 @@ static const struct {
 } edgctl_commands[] = {
 	{"config", cmd_config, "config check|show|sample: validate or print the configuration"},
 	{"oci-sign", cmd_oci_sign, "oci-sign METHOD URL: print the OCI Authorization header"},
+	{"postfix-config", cmd_postfix_config, "postfix-config --region R: Postfix settings for OCI"},
 };
 
 static void

@@ -15,5 +15,6 @@
 
 int cmd_config(int argc, char **argv, const char *config_path);
 int cmd_oci_sign(int argc, char **argv, const char *config_path);
+int cmd_postfix_config(int argc, char **argv, const char *config_path);
 
 #endif
