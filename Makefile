@@ -73,7 +73,8 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
 .SECONDARY:
-.PHONY: all deps check unit integration fuzz fuzz-build install clean format sample
+.PHONY: all deps check unit integration fuzz fuzz-build install clean format sample bench \
+	demo demo-stop
 all: $(PROGS)
 
 $(O)/%.o: %.c
@@ -126,6 +127,16 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
 fuzz-build: $(FUZZ_BIN)
 fuzz: deps fuzz-build
 	@sh tests/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+# bench: the side-by-side benchmarks of docs/benchmarks.md (BENCH_QUICK=1: a short run).
+bench: deps all $(TOOL_BIN)
+	@EDG_BUILD=$(B) BENCH_QUICK=$(BENCH_QUICK) bash bench/run.sh
+
+# demo: the gateway end to end on the embedded emulators (KEEP=1 leaves it running).
+demo: deps all
+	@EDG_BUILD=$(B) KEEP=$(KEEP) bash demo/demo.sh
+demo-stop:
+	@bash demo/stop.sh
 
 # sample: regenerate conf/edg.conf.sample and the key reference in docs/configuration.md
 # from the configuration table (tests/integration/config.sh fails when they drift).
