@@ -9,8 +9,10 @@
  * the asked delay), 500 (retried), a slow answer beyond the timeout, a truncated
  * answer (rejected, or retried when the connection was cut), invalid UTF-8, a
  * wrong type, a page-token loop and endless pages; the emulator's request log
- * shows how many requests each took. Waits are recorded, not slept. Run from the
- * repository root (make unit does).
+ * shows how many requests each took. Waits are recorded, not slept. Answers the
+ * emulator cannot give (a page token over its bound, an empty one, Retry-After as
+ * an HTTP-date, an HTML error page) come from a small libmicrohttpd server in the
+ * test. Run from the repository root (make unit does).
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -27,6 +29,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <microhttpd.h>
 
 #include "oci_api.h"
 #include "oci_key.h"
@@ -940,6 +943,99 @@ test_proxy_secret(void **state)
 	oci_api_free(api);
 }
 
+/* ---- answers the emulator cannot give: a libmicrohttpd server ---------------------- */
+
+struct raw_answer {
+	unsigned status;
+	const char *body;
+	const char *header, *value; /* one extra header, or NULL */
+};
+
+static const struct raw_answer *raw_next;
+static unsigned raw_requests;
+
+static enum MHD_Result
+raw_handler(void *cls, struct MHD_Connection *connection, const char *url, const char *method,
+            const char *version, const char *upload_data, size_t *upload_data_size,
+            void **request_state)
+{
+	struct MHD_Response *response;
+	enum MHD_Result queued;
+
+	raw_requests++;
+	response = MHD_create_response_from_buffer(strlen(raw_next->body), xstrdup(raw_next->body),
+	                                           MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(response, "opc-request-id", "raw-1");
+	if (raw_next->header != NULL)
+		MHD_add_response_header(response, raw_next->header, raw_next->value);
+	queued = MHD_queue_response(connection, raw_next->status, response);
+	MHD_destroy_response(response);
+	return queued;
+}
+
+/* One listing of senders against the raw server answering answer each time. */
+static enum oci_api_result
+raw_list(const struct raw_answer *answer, long retries, struct oci_api_error *error)
+{
+	struct MHD_Daemon *daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+	                                             raw_handler, NULL, MHD_OPTION_END);
+	struct oci_api_options options;
+	enum oci_api_result result;
+	struct oci_api *api;
+	char endpoint[64];
+	json_t *list = json_array();
+
+	assert_non_null(daemon);
+	test_options(&options, endpoint, sizeof(endpoint));
+	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%u",
+	         MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT)->port);
+	options.retries = retries;
+	api = test_api_with(&options);
+	raw_next = answer;
+	raw_requests = 0;
+	sleeps = 0;
+	result = oci_api_list_senders(api, TENANCY, NULL, on_senders, list, NULL, error);
+	oci_api_free(api);
+	MHD_stop_daemon(daemon);
+	json_decref(list);
+	return result;
+}
+
+static void
+test_raw_answers(void **state)
+{
+	static char long_token[9000];
+	struct raw_answer long_page = {200, "[]", "opc-next-page", long_token};
+	struct raw_answer empty_page = {200, "[]", "opc-next-page", " \t"};
+	struct raw_answer dated = {429, "{\"code\":\"TooManyRequests\",\"message\":\"slow down\"}",
+	                           "Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"};
+	struct raw_answer html = {502, "<html><body>Bad Gateway</body></html>", NULL, NULL};
+	struct raw_answer upper = {200, "[]", "OPC-NEXT-PAGE", "tok"};
+	struct oci_api_error error;
+
+	memset(long_token, 'a', sizeof(long_token) - 1);
+	assert_int_equal(raw_list(&long_page, 3, &error), OCI_API_ERROR);
+	assert_non_null(strstr(error.text, "opc-next-page longer than 8192 bytes"));
+	assert_int_equal(raw_requests, 1);
+	/* A token of blanks only is empty once trimmed: not "the last page". */
+	assert_int_equal(raw_list(&empty_page, 3, &error), OCI_API_ERROR);
+	assert_non_null(strstr(error.text, "empty opc-next-page"));
+	/* An HTTP-date Retry-After is not understood: the jittered backoff applies. */
+	assert_int_equal(raw_list(&dated, 1, &error), OCI_API_TEMPFAIL);
+	assert_int_equal(raw_requests, 2);
+	assert_int_equal(sleeps, 1);
+	assert_true(slept[0] <= 100);
+	assert_non_null(
+	    strstr(error.text, "HTTP 429 TooManyRequests: slow down (opc-request-id raw-1"));
+	/* A proxy's HTML error page: the status counts, the body is not OCI's. */
+	assert_int_equal(raw_list(&html, 0, &error), OCI_API_TEMPFAIL);
+	assert_non_null(strstr(error.text, "HTTP 502: no OCI error body in the answer"));
+	/* Header names in any case: the same token twice is a loop. */
+	assert_int_equal(raw_list(&upper, 0, &error), OCI_API_ERROR);
+	assert_non_null(strstr(error.text, "loops"));
+	assert_int_equal(raw_requests, 2);
+}
+
 /* ---- without the emulator ------------------------------------------------------- */
 
 static void
@@ -984,6 +1080,7 @@ main(void)
 {
 	const struct CMUnitTest offline[] = {
 	    cmocka_unit_test(test_backoff),
+	    cmocka_unit_test(test_raw_answers),
 	    cmocka_unit_test(test_new_refuses),
 	};
 	const struct CMUnitTest emulated[] = {
