@@ -9,7 +9,8 @@
  *	(default /etc/edg/edg.conf); "edgctl COMMAND -h" describes each command.
  *
  * DIAGNOSTICS
- *	Exit 0 on success, 1 when the command failed, 2 on a usage error.
+ *	Exit 0 on success, 1 when the command failed (or what was asked for is not
+ *	there), 2 on a usage error, 3 when the state (Redis) is unavailable.
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,11 @@ static const struct {
 	{"config", cmd_config, "config check|show|sample: validate or print the configuration"},
 	{"oci-sign", cmd_oci_sign, "oci-sign METHOD URL: print the OCI Authorization header"},
 	{"postfix-config", cmd_postfix_config, "postfix-config --region R: Postfix settings for OCI"},
+	{"status", cmd_status, "sync status, counts, the readers' view"},
+	{"explain", cmd_explain, "explain --from A --rcpt B: what policyd and milter decide"},
+	{"suppress", cmd_suppress, "suppress add|remove|show|list: the suppression list"},
+	{"senders", cmd_senders, "approved senders and domains (DKIM)"},
+	{"sync", cmd_sync, "sync --now: ask edg-syncd for a cycle"},
 };
 
 static void
