@@ -79,16 +79,17 @@ static const char postfix_main_cf[] =
     "smtpd_forbid_bare_newline = normalize\n"
     "smtpd_forbid_bare_newline_exclusions =\n"
     "\n"
-    "# --- Who may relay. A permit in this list ends only this list: the recipient\n"
-    "# restrictions below still run.\n"
+    "# --- Who may relay: this list runs first, for every RCPT. A permit here ends only\n"
+    "# this list; reject_unauth_destination stops everyone else relaying.\n"
     "smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated,"
     " reject_unauth_destination\n"
     "\n"
-    "# --- edg-policyd at RCPT time: refuses unapproved senders (550 5.7.1) and suppressed\n"
+    "# --- edg-policyd at RCPT time, after the relay check above (so it judges only mail\n"
+    "# Postfix would relay): refuses unapproved senders (550 5.7.1) and suppressed\n"
     "# recipients (550 5.1.1) before any data. No permit_mynetworks or\n"
-    "# permit_sasl_authenticated before it here: a permit would end the list, and the\n"
-    "# applications relaying through this host are exactly the clients to check.\n"
-    "smtpd_recipient_restrictions = reject_unauth_destination, check_policy_service {policyd}\n"
+    "# permit_sasl_authenticated before it in this list: a permit would end the list, and\n"
+    "# the applications relaying through this host are exactly the clients to check.\n"
+    "smtpd_recipient_restrictions = check_policy_service {policyd}\n"
     "smtpd_policy_service_timeout = 10s\n"
     "smtpd_policy_service_try_limit = 2\n"
     "smtpd_policy_service_default_action = 451 4.3.5 Policy service unavailable, try again"
@@ -168,7 +169,8 @@ postfix_print_line(const struct postfix_vars *vars, const char *line, size_t len
 		const char *close, *value;
 
 		if (line[i] == '{' && (close = memchr(line + i, '}', len - i)) != NULL &&
-		    (value = postfix_var(vars, line + i + 1, (size_t)(close - line) - i - 1)) != NULL) {
+		    (value = postfix_var(vars, line + i + 1, (size_t)(close - line) - i - 1)) !=
+		        NULL) {
 			fputs(value, out);
 			i = (size_t)(close - line);
 		} else {
@@ -187,7 +189,8 @@ postfix_print(const struct postfix_vars *vars, const char *template, FILE *out)
 		const char *text = p;
 		size_t cond_len = 0;
 
-		if (bar != NULL && strspn(p, "0123456789abcdefghijklmnopqrstuvwxyz") == (size_t)(bar - p)) {
+		if (bar != NULL &&
+		    strspn(p, "0123456789abcdefghijklmnopqrstuvwxyz") == (size_t)(bar - p)) {
 			cond_len = (size_t)(bar - p);
 			text = bar + 1;
 		}
@@ -202,8 +205,9 @@ postfix_region_ok(const char *region)
 {
 	size_t len = strlen(region);
 
-	return len > 0 && len <= 64 && strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") == len &&
-	       region[0] != '-' && region[len - 1] != '-';
+	return len > 0 && len <= 64 &&
+	       strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") == len && region[0] != '-' &&
+	       region[len - 1] != '-';
 }
 
 /* A Postfix smtpd socket: inet:HOST:PORT or unix:PATH, no blanks (they end the value). */
@@ -217,19 +221,20 @@ postfix_socket_ok(const char *socket)
 static int
 postfix_usage(FILE *out, int status)
 {
-	fputs("usage: edgctl postfix-config --region REGION [--port 587|465|25] [--main | --master]\n"
-	      "           [--policyd SOCKET] [--milter SOCKET] [--per-minute N]\n"
-	      "\n"
-	      "Print the Postfix main.cf and master.cf settings for relaying through OCI Email\n"
-	      "Delivery in REGION with edg-policyd and edg-milter in front (docs/postfix.md).\n"
-	      "\n"
-	      "  --region REGION   OCI region identifier, e.g. us-ashburn-1\n"
-	      "  --port PORT       587 (default) or 25: STARTTLS; 465: implicit TLS\n"
-	      "  --main, --master  print only that file's part\n"
-	      "  --policyd SOCKET  how Postfix reaches edg-policyd (default inet:127.0.0.1:10040)\n"
-	      "  --milter SOCKET   how Postfix reaches edg-milter (default inet:127.0.0.1:10041)\n"
-	      "  --per-minute N    pace deliveries for an account allowed N messages a minute\n",
-	      out);
+	fputs(
+	    "usage: edgctl postfix-config --region REGION [--port 587|465|25] [--main | --master]\n"
+	    "           [--policyd SOCKET] [--milter SOCKET] [--per-minute N]\n"
+	    "\n"
+	    "Print the Postfix main.cf and master.cf settings for relaying through OCI Email\n"
+	    "Delivery in REGION with edg-policyd and edg-milter in front (docs/postfix.md).\n"
+	    "\n"
+	    "  --region REGION   OCI region identifier, e.g. us-ashburn-1\n"
+	    "  --port PORT       587 (default) or 25: STARTTLS; 465: implicit TLS\n"
+	    "  --main, --master  print only that file's part\n"
+	    "  --policyd SOCKET  how Postfix reaches edg-policyd (default inet:127.0.0.1:10040)\n"
+	    "  --milter SOCKET   how Postfix reaches edg-milter (default inet:127.0.0.1:10041)\n"
+	    "  --per-minute N    pace deliveries for an account allowed N messages a minute\n",
+	    out);
 	return status;
 }
 
@@ -243,14 +248,17 @@ postfix_usage_error(const char *what)
 int
 cmd_postfix_config(int argc, char **argv, const char *config_path)
 {
-	static const struct option longopts[] = {
-	    {"region", required_argument, NULL, 'r'},  {"port", required_argument, NULL, 'p'},
-	    {"main", no_argument, NULL, 'M'},          {"master", no_argument, NULL, 'S'},
-	    {"policyd", required_argument, NULL, 'P'}, {"milter", required_argument, NULL, 'm'},
-	    {"per-minute", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
-	struct postfix_vars vars = {NULL, "587", "inet:127.0.0.1:10040", "inet:127.0.0.1:10041",
-	                            "0s", 0, 0};
+	static const struct option longopts[] = {{"region", required_argument, NULL, 'r'},
+	                                         {"port", required_argument, NULL, 'p'},
+	                                         {"main", no_argument, NULL, 'M'},
+	                                         {"master", no_argument, NULL, 'S'},
+	                                         {"policyd", required_argument, NULL, 'P'},
+	                                         {"milter", required_argument, NULL, 'm'},
+	                                         {"per-minute", required_argument, NULL, 'n'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {NULL, 0, NULL, 0}};
+	struct postfix_vars vars = {
+	    NULL, "587", "inet:127.0.0.1:10040", "inet:127.0.0.1:10041", "0s", 0, 0};
 	int ch, main_only = 0, master_only = 0;
 	long per_minute = 0;
 	char *end;
@@ -279,8 +287,10 @@ cmd_postfix_config(int argc, char **argv, const char *config_path)
 			break;
 		case 'n':
 			per_minute = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || per_minute < 1 || per_minute > 1000000)
-				return postfix_usage_error("--per-minute takes a number from 1 to 1000000");
+			if (*optarg == '\0' || *end != '\0' || per_minute < 1 ||
+			    per_minute > 1000000)
+				return postfix_usage_error(
+				    "--per-minute takes a number from 1 to 1000000");
 			break;
 		case 'h':
 			return postfix_usage(stdout, EDGCTL_OK);
@@ -291,18 +301,22 @@ cmd_postfix_config(int argc, char **argv, const char *config_path)
 	if (optind != argc)
 		return postfix_usage_error("unexpected arguments");
 	if (vars.region == NULL || !postfix_region_ok(vars.region))
-		return postfix_usage_error("--region needs a region identifier such as us-ashburn-1");
-	if (strcmp(vars.port, "587") != 0 && strcmp(vars.port, "465") != 0 && strcmp(vars.port, "25") != 0)
+		return postfix_usage_error(
+		    "--region needs a region identifier such as us-ashburn-1");
+	if (strcmp(vars.port, "587") != 0 && strcmp(vars.port, "465") != 0 &&
+	    strcmp(vars.port, "25") != 0)
 		return postfix_usage_error("--port is 587, 465 or 25 (the ports OCI listens on)");
 	if (main_only && master_only)
 		return postfix_usage_error("--main and --master exclude each other");
 	if (!postfix_socket_ok(vars.policyd) || !postfix_socket_ok(vars.milter))
-		return postfix_usage_error("--policyd and --milter take inet:HOST:PORT or unix:PATH");
+		return postfix_usage_error(
+		    "--policyd and --milter take inet:HOST:PORT or unix:PATH");
 	vars.implicit_tls = strcmp(vars.port, "465") == 0;
 	/* Postfix paces in whole seconds here; at 60 or more a minute, pacing is by OCI's 455. */
 	if (per_minute > 0 && per_minute < 60) {
 		vars.paced = 1;
-		snprintf(vars.delay, sizeof(vars.delay), "%lds", (60 + per_minute - 1) / per_minute);
+		snprintf(vars.delay, sizeof(vars.delay), "%lds",
+		         (60 + per_minute - 1) / per_minute);
 	}
 	if (!master_only)
 		postfix_print(&vars, postfix_main_cf, stdout);
