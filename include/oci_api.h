@@ -51,8 +51,9 @@
  *	= time_created_before_ms, each left out when OCI_JSON_TIME_UNSET),
  *	ListEmailDomains and ListDkims ask for limit=1000 items a page and follow
  *	opc-next-page. Each page is checked whole (oci_json.h) and then handed to the
- *	callback, so a caller can stream ten million suppressions without holding
- *	them. What the callback received is provisional: only OCI_API_OK says the
+ *	callback (an empty page is not), so a caller can stream ten million
+ *	suppressions without holding them. stats, when not NULL, counts pages, items,
+ *	requests and connections opened. What the callback received is provisional: only OCI_API_OK says the
  *	listing was complete. A listing is abandoned, with an error, when a page token
  *	comes back that this listing already used (a loop), when more than max_pages
  *	pages come, when any page is malformed, or when the callback returns non-zero.
