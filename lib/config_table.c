@@ -132,7 +132,7 @@ const struct config_key config_keys[] = {
 	     "CA bundle for the endpoint; empty: the system's"),
 	 OPTIONAL},
 	{KEY("oci", "proxy", CONFIG_T_PROXY, "", oci.proxy,
-	     "HTTP(S) or SOCKS proxy scheme://[user:password@]host[:port]; empty: none"),
+	     "HTTP(S) or SOCKS proxy scheme://[user:password@]host[:port]; empty: from https_proxy/no_proxy"),
 	 OPTIONAL, .example = "http://proxy.example.com:3128"},
 	{KEY("oci", "connect_timeout", CONFIG_T_DURATION, "10s", oci.connect_timeout_ms,
 	     "time allowed to connect to the API"),

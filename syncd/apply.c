@@ -52,6 +52,8 @@ apply_init(struct apply *a, struct syncd *sd, enum state_kind kind, enum apply_m
 void
 apply_release(struct apply *a)
 {
+	if (a->sd->progress && a->items > 0)
+		fputc('\n', stderr);
 	suptab_free(a->seen);
 	a->seen = NULL;
 }
@@ -116,6 +118,9 @@ apply_page(struct apply *a, const char *const *keys, const char *const *values, 
 	for (size_t i = 0; i < count; i++)
 		free(current[i]);
 	free(current);
+	if (a->sd->progress)
+		fprintf(stderr, "\r%s: %zu listed, %zu added, %zu changed ",
+		        apply_kind_name[a->kind], a->items, a->added, a->changed);
 	if (rc == 0 && a->sd->stop) {
 		snprintf(a->err, sizeof(a->err), "stopping");
 		rc = -1;

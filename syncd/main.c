@@ -20,7 +20,7 @@
  *	           sync), then exit: 0 when it succeeded, 1 when not.
  *	--dry-run  print what would change ("added suppression x@y HARDBOUNCE"), write
  *	           nothing to Redis or the audit log; implies --once.
- *	-f         foreground, log to stderr.
+ *	-f         foreground, log to stderr; on a terminal, long pulls show their progress.
  *
  *	SIGHUP reloads the configuration (parse, validate, swap; a bad file keeps the old
  *	one) and reopens the audit log (logrotate). SIGTERM and SIGINT stop after the
@@ -317,6 +317,7 @@ main(int argc, char **argv)
 	if ((sd.cfg = config_load(sd.config_path, stderr)) == NULL)
 		fatalx("%s: cannot start with this configuration", sd.config_path);
 	log_init("edg-syncd", foreground || once, sd.cfg->log.facility);
+	sd.progress = (foreground || once) && isatty(STDERR_FILENO);
 	log_set_level(sd.cfg->log.level);
 	syncd_signals();
 	syncd_start(&sd);

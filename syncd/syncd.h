@@ -20,6 +20,7 @@ struct syncd {
 	struct audit *audit;
 	char owner[128]; /* this process's name on the lease */
 	int dry_run;
+	int progress;      /* a terminal watches: show long pulls advancing */
 	volatile int stop; /* set by the signal handler: finish cleanly */
 	int leader;
 	long long lease_renewed_ms;
