@@ -223,9 +223,8 @@ explain_policyd(struct explain_ctx *x)
 		}
 		printf(
 		    "  RCPT TO:<%s>\n    policy reply: %s\n    Postfix:      %s\n    why:          "
-		    "%s (%s)\n",
-		    rcpt, ans.reply, line, decide_reason_name(ans.verdict.reason),
-		    ans.verdict.text);
+		    "%s\n",
+		    rcpt, ans.reply, line, decide_reason_name(ans.verdict.reason));
 		if (detail)
 			explain_print_detail(&sup);
 	}
@@ -241,12 +240,16 @@ explain_print_step(const char *step, const struct verdict *v)
 	char reply[DECIDE_TEXT_MAX + 32];
 
 	explain_reply(v, reply, sizeof(reply));
-	printf("  %s\n    %s: %s (%s)\n", step, explain_action_name(v),
-	       decide_reason_name(v->reason), v->text);
-	if (*reply != '\0')
-		printf("    reply:  %s%s\n", reply,
+	printf("  %s\n    %s: %s", step, explain_action_name(v), decide_reason_name(v->reason));
+	if (*reply == '\0')
+		printf(" (%s)\n", v->text);
+	else
+		printf("\n    reply:  %s%s\n", reply,
 		       v->would_refuse ? "  (monitor mode: logged, mail passes)" : "");
-	if (*v->rewrite_to != '\0')
+	if (*v->rewrite_to != '\0' && v->action != VERDICT_REWRITE)
+		printf("    covered by a rewrite rule: the milter rewrites to <%s>\n",
+		       v->rewrite_to);
+	else if (*v->rewrite_to != '\0')
 		printf("    rewrite to: <%s>\n", v->rewrite_to);
 }
 
@@ -344,8 +347,11 @@ explain_milter(struct explain_ctx *x)
 	if (out != NULL) {
 		json_object_set_new(out, "mail_from", explain_json_verdict(&v));
 	} else {
+		char step[ADDR_MAX + 16];
+
+		snprintf(step, sizeof(step), "MAIL FROM:<%s>", x->req->sender);
 		printf("edg-milter:\n");
-		explain_print_step("MAIL FROM:", &v);
+		explain_print_step(step, &v);
 	}
 	for (size_t i = 0; i < x->req->nrcpt && !explain_refuses(&v); i++) {
 		struct verdict rv;
@@ -366,7 +372,9 @@ explain_milter(struct explain_ctx *x)
 	}
 	if (accepted > 0)
 		explain_milter_eom(x, &policy, out);
-	else if (out == NULL)
+	else if (out != NULL)
+		json_object_set_new(out, "end_of_message", json_null());
+	else
 		printf("  no message: %s\n",
 		       explain_refuses(&v) ? "refused at MAIL FROM" : "every recipient refused");
 	if (out != NULL) {

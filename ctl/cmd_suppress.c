@@ -146,21 +146,23 @@ suppress_oci_failed(const char *operation, const struct oci_api_error *error)
 	fprintf(stderr, "edgctl: OCI %s: %s\n", operation, error->text);
 }
 
-/* Queue one change, commit it, and publish its audit line; an exit code. */
+/* Queue one change (set rec, or delete: op "removed"), commit it, and publish its
+ * audit line naming rec's reason (or audit_reason) and id; an exit code. */
 static int
 suppress_commit(struct suppress_cmd *sc, struct audit *audit, const char *op,
                 const struct suppression *rec, const char *audit_reason)
 {
 	char value[STATE_RECORD_MAX], err[256];
 
-	if (rec != NULL) {
+	if (strcmp(op, "removed") != 0) {
 		state_record_format(rec, value, sizeof(value));
 		state_writer_set(sc->writer, STATE_KIND_SUPPRESSION, sc->canonical, value);
 	} else {
 		state_writer_del(sc->writer, STATE_KIND_SUPPRESSION, sc->canonical);
 	}
-	audit_spool(audit, "suppression", op, sc->canonical, audit_reason,
-	            rec != NULL && *rec->id ? rec->id : NULL);
+	audit_spool(audit, "suppression", op, sc->canonical,
+	            audit_reason != NULL ? audit_reason : rec->reason_text,
+	            *rec->id ? rec->id : NULL);
 	if (state_writer_commit(sc->writer, err, sizeof(err)) != 0) {
 		audit_discard(audit);
 		fprintf(stderr,
@@ -262,7 +264,7 @@ suppress_remove(struct suppress_cmd *sc, struct oci_api *api, struct audit *audi
 		suppress_oci_failed("DeleteSuppression", &error);
 		return EDGCTL_FAIL;
 	}
-	rc = suppress_commit(sc, audit, "removed", NULL, rec.reason_text);
+	rc = suppress_commit(sc, audit, "removed", &rec, NULL);
 	if (rc == EDGCTL_OK)
 		suppress_report(sc, "removed", &rec);
 	return rc;

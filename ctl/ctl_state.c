@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ctl_state.h"
+#include "log.h"
 #include "redis_conn.h"
 
 struct state *
@@ -21,13 +22,22 @@ ctl_state_reader(const struct edg_config *cfg, long wait_ms, int *ready)
 	    .max_stale_ms = (long)cfg->policyd.daemon.max_stale_ms,
 	};
 	char err[256];
-	struct state *st = state_open(&opts, err, sizeof(err));
+	struct state *st;
+	redisContext *probe;
 
+	log_set_level(LOG_WARNING); /* the reader's notes on loading are for daemons' logs */
+	st = state_open(&opts, err, sizeof(err));
 	*ready = 0;
 	if (st == NULL) {
 		fprintf(stderr, "edgctl: redis: %s\n", err);
 		return NULL;
 	}
+	/* Redis down: the view cannot load, so do not wait for it. */
+	if ((probe = ctl_state_connect(cfg, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "edgctl: redis: %s\n", err);
+		return st;
+	}
+	redisFree(probe);
 	*ready = state_wait_ready(st, wait_ms) == 0;
 	return st;
 }

@@ -20,7 +20,8 @@
  * DESCRIPTION
  *	ctl_state_reader() opens the state exactly as edg-policyd does (lib/state.c,
  *	[redis] settings, [policyd] max_stale) and waits up to wait_ms for its first
- *	view; *ready tells whether one loaded. Decisions made through it are the
+ *	view (not at all when a plain connection to Redis fails); *ready tells
+ *	whether one loaded. Decisions made through it are the
  *	daemons' decisions. It returns NULL only for a URL the reader cannot use (the
  *	reason is printed on stderr).
  *
