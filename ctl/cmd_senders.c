@@ -178,8 +178,10 @@ senders_load(const struct edg_config *cfg, struct senders_table *senders,
 	if (rc != EDGCTL_OK)
 		fprintf(stderr, "edgctl: redis: %s\n", err);
 	state_writer_close(w);
-	qsort(senders->items, senders->count, sizeof(*senders->items), senders_compare);
-	qsort(domains->items, domains->count, sizeof(*domains->items), senders_compare);
+	if (senders->count > 1)
+		qsort(senders->items, senders->count, sizeof(*senders->items), senders_compare);
+	if (domains->count > 1)
+		qsort(domains->items, domains->count, sizeof(*domains->items), senders_compare);
 	return rc;
 }
 
