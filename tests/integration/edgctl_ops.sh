@@ -41,7 +41,7 @@ EMU="http://127.0.0.1:$(cat "$T/emu.port")"
 emu() { python3 tests/emulators/emuctl.py "$EMU" "$@"; }
 
 install -m 600 tests/data/emulator/private-key.pem "$T/key.pem"
-write_conf() { # FILE [EXTRA LINES for [milter]]
+write_conf() { # FILE [EXTRA LINES for [milter]] [EXTRA LINES for [policyd]]
 	cat >"$1" <<CONF
 [oci]
 region = us-ashburn-1
@@ -62,6 +62,7 @@ audit_log = $T/audit.log
 user = nobody
 [policyd]
 max_stale = 10m
+${3:-}
 [milter]
 ${2:-}
 CONF
@@ -69,6 +70,7 @@ CONF
 }
 write_conf "$T/edg.conf"
 write_conf "$T/rewrite.conf" "default_sender = noreply@example.com"
+write_conf "$T/monitor.conf" "mode = monitor" "mode = monitor"
 touch "$T/audit.log"
 chown nobody "$T/audit.log" 2>/dev/null
 
@@ -154,6 +156,13 @@ run "explain: header From rewritten (default_sender)" 0 "$B/edgctl" -c "$T/rewri
 	--from app@host.local --rcpt ok@customer.example --header-from '"App" <app@host.local>' --json
 expect_eq "explain: rewrite target and envelope sender" "rewrite noreply@example.com noreply@example.com pass" \
 	"$(printf '%s' "$out" | json '" ".join([d["milter"]["end_of_message"]["action"], d["milter"]["end_of_message"]["rewrite_to"], d["milter"]["end_of_message"]["envelope_sender"], d["milter"]["mail_from"]["action"]])')"
+
+run "explain: monitor mode" 0 "$B/edgctl" explain -c "$T/monitor.conf" \
+	--from noreply@example.com --rcpt bounced@customer.example
+expect_match "explain: monitor: policyd answers WARN" 'policy reply: action=WARN 550 5.1.1 <bounced@customer.example> is suppressed' "$out"
+expect_match "explain: monitor: Postfix accepts" 'Postfix: +\(monitor mode: Postfix logs a warning and accepts\)' "$out"
+expect_match "explain: monitor: the milter would refuse, mail passes" \
+	'would_refuse: recipient-suppressed.*reply: +550 5.1.1 .*\(monitor mode: logged, mail passes\)' "$(printf '%s' "$out" | tr '\n' ' ')"
 
 # 5. suppress show and list.
 run "suppress show" 0 ctl suppress show '<BOUNCED@customer.example>'
