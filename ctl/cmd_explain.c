@@ -188,50 +188,51 @@ explain_postfix_line(const struct policy_answer *ans, const char *rcpt, char *bu
 		         rcpt, v->text);
 }
 
+/* One recipient through policy_answer(): printed, or appended to list. */
 static void
-explain_policyd(struct explain_ctx *x)
+explain_policyd_rcpt(struct explain_ctx *x, const struct decide_policy *policy, const char *rcpt,
+                     json_t *list)
 {
-	struct decide_policy policy;
 	struct policy_request req;
 	struct policy_answer ans;
 	struct suppression sup;
 	char line[DECIDE_TEXT_MAX + 2 * ADDR_MAX];
-	json_t *list = json_array();
+	int detail;
+
+	explain_policy_request(x->req, rcpt, &req);
+	policy_answer(policy, x->st, &req, &ans);
+	ans.reply[strcspn(ans.reply, "\n")] = '\0';
+	explain_postfix_line(&ans, rcpt, line, sizeof(line));
+	detail = ans.verdict.reason == REASON_RCPT_SUPPRESSED && explain_detail(x, rcpt, &sup);
+	if (list != NULL) {
+		json_t *one = json_pack("{s:s, s:s, s:s, s:s}", "recipient", rcpt, "policy_reply",
+		                        ans.reply, "postfix_reply", line, "reason",
+		                        decide_reason_name(ans.verdict.reason));
+
+		json_object_set_new(one, "suppression",
+		                    detail ? explain_json_suppression(&sup) : json_null());
+		json_array_append_new(list, one);
+		return;
+	}
+	printf("  RCPT TO:<%s>\n    policy reply: %s\n    Postfix:      %s\n    why:          %s\n",
+	       rcpt, ans.reply, line, decide_reason_name(ans.verdict.reason));
+	if (detail)
+		explain_print_detail(&sup);
+}
+
+static void
+explain_policyd(struct explain_ctx *x)
+{
+	struct decide_policy policy;
+	json_t *list = x->json != NULL ? json_array() : NULL;
 
 	decide_policy_from_config(&policy, x->cfg, &x->cfg->policyd.daemon);
-	if (!x->req->json)
+	if (list == NULL)
 		printf("edg-policyd (check_policy_service, at RCPT TO):\n");
-	for (size_t i = 0; i < x->req->nrcpt; i++) {
-		const char *rcpt = x->req->recipient[i];
-		int detail;
-
-		explain_policy_request(x->req, rcpt, &req);
-		policy_answer(&policy, x->st, &req, &ans);
-		ans.reply[strcspn(ans.reply, "\n")] = '\0';
-		explain_postfix_line(&ans, rcpt, line, sizeof(line));
-		detail =
-		    ans.verdict.reason == REASON_RCPT_SUPPRESSED && explain_detail(x, rcpt, &sup);
-		if (x->req->json) {
-			json_t *one = json_pack("{s:s, s:s, s:s, s:s}", "recipient", rcpt,
-			                        "policy_reply", ans.reply, "postfix_reply", line,
-			                        "reason", decide_reason_name(ans.verdict.reason));
-
-			json_object_set_new(one, "suppression",
-			                    detail ? explain_json_suppression(&sup) : json_null());
-			json_array_append_new(list, one);
-			continue;
-		}
-		printf(
-		    "  RCPT TO:<%s>\n    policy reply: %s\n    Postfix:      %s\n    why:          "
-		    "%s\n",
-		    rcpt, ans.reply, line, decide_reason_name(ans.verdict.reason));
-		if (detail)
-			explain_print_detail(&sup);
-	}
-	if (x->json != NULL)
+	for (size_t i = 0; i < x->req->nrcpt; i++)
+		explain_policyd_rcpt(x, &policy, x->req->recipient[i], list);
+	if (list != NULL)
 		json_object_set_new(x->json, "policyd", list);
-	else
-		json_decref(list);
 }
 
 static void
@@ -334,42 +335,51 @@ explain_refuses(const struct verdict *v)
 	return !v->would_refuse && (v->action == VERDICT_REJECT || v->action == VERDICT_TEMPFAIL);
 }
 
+/* Each RCPT TO after an accepted MAIL FROM; returns how many were accepted. */
+static size_t
+explain_milter_rcpts(struct explain_ctx *x, const struct decide_policy *policy, json_t *rcpts)
+{
+	char step[ADDR_MAX + 16];
+	size_t accepted = 0;
+	struct verdict v;
+
+	for (size_t i = 0; i < x->req->nrcpt; i++) {
+		decide_recipient(policy, x->st, x->req->recipient[i], &v);
+		accepted += !explain_refuses(&v);
+		if (rcpts != NULL) {
+			json_t *one = explain_json_verdict(&v);
+
+			json_object_set_new(one, "recipient", json_string(x->req->recipient[i]));
+			json_array_append_new(rcpts, one);
+		} else {
+			snprintf(step, sizeof(step), "RCPT TO:<%s>", x->req->recipient[i]);
+			explain_print_step(step, &v);
+		}
+	}
+	return accepted;
+}
+
 static void
 explain_milter(struct explain_ctx *x)
 {
 	struct decide_policy policy;
 	struct verdict v;
-	json_t *out = x->json != NULL ? json_object() : NULL, *rcpts = json_array();
+	json_t *out = x->json != NULL ? json_object() : NULL;
+	json_t *rcpts = out != NULL ? json_array() : NULL;
+	char step[ADDR_MAX + 16];
 	size_t accepted = 0;
 
 	decide_policy_from_config(&policy, x->cfg, &x->cfg->milter.daemon);
 	decide_sender(&policy, x->st, &x->req->client, x->req->sender, &v);
+	snprintf(step, sizeof(step), "MAIL FROM:<%s>", x->req->sender);
 	if (out != NULL) {
 		json_object_set_new(out, "mail_from", explain_json_verdict(&v));
 	} else {
-		char step[ADDR_MAX + 16];
-
-		snprintf(step, sizeof(step), "MAIL FROM:<%s>", x->req->sender);
 		printf("edg-milter:\n");
 		explain_print_step(step, &v);
 	}
-	for (size_t i = 0; i < x->req->nrcpt && !explain_refuses(&v); i++) {
-		struct verdict rv;
-
-		decide_recipient(&policy, x->st, x->req->recipient[i], &rv);
-		accepted += !explain_refuses(&rv);
-		if (out != NULL) {
-			json_t *one = explain_json_verdict(&rv);
-
-			json_object_set_new(one, "recipient", json_string(x->req->recipient[i]));
-			json_array_append_new(rcpts, one);
-		} else {
-			char step[ADDR_MAX + 16];
-
-			snprintf(step, sizeof(step), "RCPT TO:<%s>", x->req->recipient[i]);
-			explain_print_step(step, &rv);
-		}
-	}
+	if (!explain_refuses(&v)) /* Postfix ends the transaction at a refused MAIL FROM */
+		accepted = explain_milter_rcpts(x, &policy, rcpts);
 	if (accepted > 0)
 		explain_milter_eom(x, &policy, out);
 	else if (out != NULL)
@@ -380,8 +390,6 @@ explain_milter(struct explain_ctx *x)
 	if (out != NULL) {
 		json_object_set_new(out, "recipients", rcpts);
 		json_object_set_new(x->json, "milter", out);
-	} else {
-		json_decref(rcpts);
 	}
 }
 
