@@ -227,6 +227,7 @@ struct edg_config {
 		int64_t idle_timeout_ms;
 		long max_connections;
 		size_t max_request_size;
+		struct config_socket socketmap_listen;
 	} policyd;
 	struct {
 		struct config_daemon daemon;
@@ -234,6 +235,7 @@ struct edg_config {
 		int reply_to;
 		char *original_from_header; /* "" = not added */
 		int64_t timeout_ms;
+		struct config_socket transport_listen; /* socketmap for transport_maps; off */
 	} milter;
 	struct config_rewrite_list rewrite;
 	struct {

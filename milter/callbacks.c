@@ -26,7 +26,9 @@
  *			maildrop queue, "milter configuration error"), so the refusal waits
  *			for end of message and refuses the message, which Postfix bounces
  *			to the sender with the reply's text (docs/edg-milter.md, "Local
- *			submissions"). A TEMPFAIL wins over a REJECT.
+ *			submissions"). A TEMPFAIL wins over a REJECT. With [milter]
+ *			transport_listen set, a suppressed recipient passes instead:
+ *			transport_maps bounce it alone (transport.c).
  *	header		collects From: (every one, in order), notes Reply-To: and the
  *			original_from_header.
  *	eom		the header From: decision and its changes (from.c).
@@ -294,6 +296,15 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	return milter_envelope_status(ctx, &v);
 }
 
+/* With [milter] transport_listen, Postfix's transport_maps bounce a suppressed recipient
+ * of a local submission alone (transport.c): the milter lets it through. */
+static int
+milter_rcpt_by_transport(const struct milter_msg *msg, const struct verdict *v)
+{
+	return v->reason == REASON_RCPT_SUPPRESSED &&
+	       msg->settings->cfg->milter.transport_listen.kind != CONFIG_SOCKET_NONE;
+}
+
 /* A local submission: keep a refusal for end of message; a TEMPFAIL wins. */
 static sfsistat
 milter_rcpt_defer(struct milter_msg *msg, const struct verdict *v)
@@ -325,6 +336,11 @@ milter_envrcpt(SMFICTX *ctx, char **argv)
 	milter_queue_id(ctx, msg);
 	milter_envelope_addr(argv[0], raw, rcpt);
 	decide_recipient(&msg->settings->policy, milter_state, rcpt, &v);
+	if (conn->local_submission && milter_rcpt_by_transport(msg, &v)) {
+		milter_log_envelope(conn, msg, "RCPT (local, bounced by transport_maps)", raw, &v);
+		msg->rcpt_accepted++;
+		return SMFIS_CONTINUE;
+	}
 	milter_log_envelope(conn, msg, conn->local_submission ? "RCPT (local)" : "RCPT", raw, &v);
 	if (conn->local_submission)
 		return milter_rcpt_defer(msg, &v);

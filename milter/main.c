@@ -17,9 +17,10 @@
  *	Start-up: read the configuration (-c, default /etc/edg/edg.conf); make sure
  *	descriptors 0, 1 and 2 are open, so that the milter socket never becomes one of
  *	them; open [milter] listen with smfi_opensocket() (a stale unix socket is
- *	removed) and give a unix socket socket_owner, socket_group and socket_mode; drop
- *	root to [milter] user; then open the state (its Redis follower thread runs as
- *	the unprivileged user) and hand over to smfi_main().
+ *	removed) and give a unix socket socket_owner, socket_group and socket_mode (and
+ *	bind [milter] transport_listen, transport.c, when set); drop root to [milter]
+ *	user; then open the state (its Redis follower thread runs as the unprivileged
+ *	user) and hand over to smfi_main().
  *
  *	Signals: libmilter stops on SIGTERM, SIGINT and SIGHUP (it treats SIGHUP as
  *	stop), so SIGUSR1 reloads: parse, validate, swap. A bad file keeps the running
@@ -221,6 +222,8 @@ milter_socket_open(const struct edg_config *cfg)
 	long timeout_s = (long)((cfg->milter.timeout_ms + 999) / 1000);
 	char err[256], owner[256], group[256];
 
+	milter_socket_account(d, owner, group, sizeof(owner));
+	milter_transport_open(cfg, owner, group);
 	if (smfi_register(milter_desc) != MI_SUCCESS)
 		fatalx("smfi_register failed");
 	if (smfi_setconn(d->listen.spec) != MI_SUCCESS)
@@ -231,7 +234,6 @@ milter_socket_open(const struct edg_config *cfg)
 		fatalx("listen %s: cannot open the socket", d->listen.spec);
 	if (d->listen.kind != CONFIG_SOCKET_UNIX)
 		return;
-	milter_socket_account(d, owner, group, sizeof(owner));
 	if (daemon_socket_owner(d->listen.path, owner, group, d->socket_mode, err, sizeof(err)) !=
 	    0)
 		fatalx("listen %s: %s", d->listen.spec, err);
@@ -266,8 +268,10 @@ milter_start(struct edg_config *cfg)
 	milter_state_open(cfg);
 	milter_settings_install(cfg);
 	milter_reload_start();
-	log_info("listening on %s, state from %s (prefix %s)%s", d->listen.spec,
-	         cfg->redis.url.text, cfg->redis.prefix,
+	milter_transport_start();
+	log_info("listening on %s%s%s, state from %s (prefix %s)%s", d->listen.spec,
+	         *cfg->milter.transport_listen.spec ? " and transport_maps on " : "",
+	         cfg->milter.transport_listen.spec, cfg->redis.url.text, cfg->redis.prefix,
 	         d->mode == CONFIG_MODE_MONITOR ? ", monitor mode: nothing is refused or changed"
 	                                        : "");
 }

@@ -17,6 +17,13 @@
  *	int milter_from_apply(SMFICTX *ctx, const struct milter_msg *msg,
  *	    const struct milter_from_plan *plan);
  *	void milter_from_plan_free(struct milter_from_plan *plan);
+
+void milter_transport_open(const struct edg_config *cfg, const char *owner, const char *group);
+void milter_transport_start(void);
+ *
+ *	void milter_transport_open(const struct edg_config *cfg, const char *owner,
+ *	    const char *group);
+ *	void milter_transport_start(void);
  *
  * DESCRIPTION
  *	main.c starts the daemon and owns the configuration: milter_settings_install()
@@ -37,6 +44,9 @@
  *	plan of header and envelope changes) and applies the plan
  *	(milter_from_apply()). Deciding and applying are apart so that monitor mode logs
  *	the plan and applies nothing.
+ *
+ *	transport.c serves [milter] transport_listen, a socketmap for Postfix
+ *	transport_maps that bounces suppressed recipients one by one.
  *
  * OWNERSHIP
  *	A struct milter_msg owns its From: copies and its settings reference; a plan
@@ -116,5 +126,8 @@ void milter_from_decide(const struct milter_msg *msg, const struct decide_client
 int milter_from_apply(SMFICTX *ctx, const struct milter_msg *msg,
                       const struct milter_from_plan *plan);
 void milter_from_plan_free(struct milter_from_plan *plan);
+
+void milter_transport_open(const struct edg_config *cfg, const char *owner, const char *group);
+void milter_transport_start(void);
 
 #endif
