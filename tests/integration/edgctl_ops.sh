@@ -71,6 +71,11 @@ CONF
 write_conf "$T/edg.conf"
 write_conf "$T/rewrite.conf" "default_sender = noreply@example.com"
 write_conf "$T/monitor.conf" "mode = monitor" "mode = monitor"
+write_conf "$T/bindings.conf" "[bindings]
+enforce = yes
+bind = sasl:alice billing@example.com
+bind = client:10.0.0.0/8 noreply@example.com"
+write_conf "$T/stale.conf" "" "max_stale = 1s"
 touch "$T/audit.log"
 chown nobody "$T/audit.log" 2>/dev/null
 
@@ -164,6 +169,26 @@ expect_match "explain: monitor: Postfix accepts" 'Postfix: +\(monitor mode: Post
 expect_match "explain: monitor: the milter would refuse, mail passes" \
 	'would_refuse: recipient-suppressed.*reply: +550 5.1.1 .*\(monitor mode: logged, mail passes\)' "$(printf '%s' "$out" | tr '\n' ' ')"
 
+run "explain: bound sender, its SASL login" 0 "$B/edgctl" -c "$T/bindings.conf" explain \
+	--from billing@example.com --sasl alice --rcpt ok@customer.example --json
+expect_eq "explain: binding kept: policyd and milter pass" "action=DUNNO pass" \
+	"$(printf '%s' "$out" | json 'd["policyd"][0]["policy_reply"] + " " + d["milter"]["mail_from"]["action"]')"
+run "explain: bound sender, another SASL login" 0 "$B/edgctl" -c "$T/bindings.conf" explain \
+	--from billing@example.com --sasl bob --rcpt ok@customer.example
+expect_match "explain: binding broken: 550 5.7.1 naming the login" \
+	'Postfix: +550 5.7.1 <ok@customer.example>: Recipient address rejected: <billing@example.com> is an approved sender, but not for this SASL login' "$out"
+run "explain: client binding, inside the network" 0 "$B/edgctl" -c "$T/bindings.conf" explain \
+	--from noreply@example.com --client 10.1.2.3 --rcpt ok@customer.example --json
+expect_eq "explain: client binding kept" "pass" "$(printf '%s' "$out" | json 'd["milter"]["mail_from"]["action"]')"
+run "explain: client binding, outside" 0 "$B/edgctl" -c "$T/bindings.conf" explain \
+	--from noreply@example.com --client 192.0.2.1 --rcpt ok@customer.example --json
+expect_eq "explain: client binding broken" "reject sender-not-bound" \
+	"$(printf '%s' "$out" | json 'd["milter"]["mail_from"]["action"] + " " + d["milter"]["mail_from"]["reason"]')"
+run "explain: --client not an IP address" 2 ctl explain --from noreply@example.com --client 10.1 --rcpt ok@customer.example
+run "explain: null sender" 0 ctl explain --from '<>' --rcpt ok@customer.example --json
+expect_eq "explain: null sender passes (bounces must be accepted)" "null-sender action=DUNNO" \
+	"$(printf '%s' "$out" | json 'd["milter"]["mail_from"]["reason"] + " " + d["policyd"][0]["policy_reply"]')"
+
 # 5. suppress show and list.
 run "suppress show" 0 ctl suppress show '<BOUNCED@customer.example>'
 expect_eq "suppress show: the record" \
@@ -243,6 +268,10 @@ expect_match "status: opc-request-id of the last error" '^[0-9A-F]+/[0-9]+$' \
 emu DELETE /faults >/dev/null
 "$B/edg-syncd" -c "$T/edg.conf" --once >>"$T/syncd.log" 2>&1
 run "status: recovered" 0 ctl status --quick
+
+sleep 1.2
+run "status: no sync within max_stale" 1 "$B/edgctl" -c "$T/stale.conf" status --quick
+expect_match "status: says the state is stale" 'PROBLEM: no successful sync within max_stale' "$out"
 
 # 11. sync --now: the request in the status hash; --wait until edg-syncd serves it.
 run "sync --now" 0 ctl sync --now
