@@ -41,7 +41,7 @@ EMU="http://127.0.0.1:$(cat "$T/emu.port")"
 emu() { python3 tests/emulators/emuctl.py "$EMU" "$@"; }
 
 install -m 600 tests/data/emulator/private-key.pem "$T/key.pem"
-write_conf() { # FILE [EXTRA LINES for [milter]] [EXTRA LINES for [policyd]]
+write_conf() { # FILE [EXTRA LINES for [milter]] [[policyd] LINES instead of max_stale = 10m]
 	cat >"$1" <<CONF
 [oci]
 region = us-ashburn-1
@@ -61,8 +61,7 @@ suppression_overlap = 0s
 audit_log = $T/audit.log
 user = nobody
 [policyd]
-max_stale = 10m
-${3:-}
+${3:-max_stale = 10m}
 [milter]
 ${2:-}
 CONF
@@ -70,7 +69,8 @@ CONF
 }
 write_conf "$T/edg.conf"
 write_conf "$T/rewrite.conf" "default_sender = noreply@example.com"
-write_conf "$T/monitor.conf" "mode = monitor" "mode = monitor"
+write_conf "$T/monitor.conf" "mode = monitor" "mode = monitor
+max_stale = 10m"
 write_conf "$T/bindings.conf" "[bindings]
 enforce = yes
 bind = sasl:alice billing@example.com
@@ -279,8 +279,8 @@ expect_match "sync --now: requested" '^sync requested at 20' "$out"
 expect_match "sync --now: the field" '^[0-9]{13}$' "$(redis_cli HGET $P:status sync_requested)"
 run "sync --now --wait: not served" 1 ctl sync --now --wait 1
 expect_match "sync --now --wait: says it was not served" 'not served within 1s' "$out"
+old=$(redis_cli HGET $P:status sync_requested)
 ( # stands in for edg-syncd's side: serve the next request
-	old=$(redis_cli HGET $P:status sync_requested)
 	for _ in $(seq 1 50); do
 		new=$(redis_cli HGET $P:status sync_requested)
 		[ "$new" != "$old" ] && { sleep 0.3; redis_cli HSET $P:status sync_served "$new" >/dev/null; break; }
