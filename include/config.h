@@ -227,7 +227,6 @@ struct edg_config {
 		int64_t idle_timeout_ms;
 		long max_connections;
 		size_t max_request_size;
-		struct config_socket socketmap_listen;
 	} policyd;
 	struct {
 		struct config_daemon daemon;

@@ -195,9 +195,6 @@ const struct config_key config_keys[] = {
 	{KEY("policyd", "max_request_size", CONFIG_T_SIZE, "16KB", policyd.max_request_size,
 	     "largest policy request; a larger one closes the connection"),
 	 RANGE(1024, 1024 * 1024)},
-	{KEY("policyd", "socketmap_listen", CONFIG_T_POLICY_SOCKET, "", policyd.socketmap_listen,
-	     "Postfix socketmap for transport_maps: suppressed recipients to error:; empty: off"),
-	 OPTIONAL, .example = "unix:/run/edg/transport.sock"},
 	METRICS_KEY("policyd", policyd.daemon.metrics_listen, "inet:127.0.0.1:9642"),
 
 	{KEY("milter", "listen", CONFIG_T_MILTER_SOCKET, "inet:10041@127.0.0.1",
