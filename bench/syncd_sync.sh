@@ -40,6 +40,7 @@ chown nobody "$T/audit.log"
 redis_cli CONFIG SET latency-monitor-threshold 1 >/dev/null
 /usr/bin/time -v "$B/edg-syncd" -c "$T/edg.conf" --once 2>"$T/first.log"
 stall=$(redis_cli --csv LATENCY LATEST | awk -F, '{ gsub(/"/, ""); if ($4 > m) m = $4 } END { print m + 0 }')
+events=$(redis_cli --csv LATENCY LATEST | awk -F, '{ gsub(/"/, ""); printf "%s%s max %s ms", sep, $1, $4; sep = ", " }')
 redis_cli CONFIG RESETSTAT >/dev/null
 /usr/bin/time -v "$B/edg-syncd" -c "$T/edg.conf" --once 2>"$T/again.log"
 writes=$(redis_cli INFO commandstats | awk -F'[_:=,]' '/^cmdstat_(hset|hdel|xadd|unlink|rename)/ { n += $4 } END { print n + 0 }')
@@ -47,6 +48,7 @@ status_writes=3 # the status hash: one HSET per cycle (senders, domains, reconci
 echo "suppressions:            $N"
 echo "full sync wall time:     $(awk '/Elapsed/ { print $NF }' "$T/first.log")"
 echo "full sync peak RSS:      $(awk '/Maximum resident/ { print $NF }' "$T/first.log") kB"
-echo "Redis longest stall:     ${stall} ms (LATENCY LATEST, threshold 1 ms)"
+echo "Redis longest stall:     ${stall} ms (LATENCY LATEST, threshold 1 ms: ${events:-none})"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "no-change reconcile:     $(awk '/Elapsed/ { print $NF }' "$T/again.log"), $(grep -o 'reconcile: .*' "$T/again.log")"
 echo "state writes by it:      $((writes - status_writes)) (HSET/HDEL/XADD/UNLINK/RENAME minus $status_writes status HSETs)"
