@@ -176,4 +176,5 @@ delivered=$((delivered + 1))
 postfix_wait_empty 20
 expect_eq "nothing accepted was lost: sink count = accepted" "$delivered" "$(sink_count)"
 expect_eq "queue empty" 0 "$(postfix_queue_count)"
+expect_eq "no sanitizer report from the milter (SANITIZE builds)" "" "$(grep -E 'Sanitizer|runtime error' "$T/milter.log")"
 done_testing

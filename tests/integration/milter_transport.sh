@@ -131,4 +131,5 @@ sleep 3
 expect_match "Redis down beyond max_stale: TEMP" '^[0-9]+:TEMP sender and recipient checks temporarily unavailable' \
 	"$(raw '27:transport alice@example.net,')"
 expect_eq "still serving after all of it" 0 "$(kill -0 "$MILTER_PID" 2>/dev/null; echo $?)"
+expect_eq "no sanitizer report from the milter (SANITIZE builds)" "" "$(grep -E 'Sanitizer|runtime error' "$T/milter.log")"
 done_testing
