@@ -123,7 +123,7 @@ build/fuzz/obj/%.o: %.c
 	clang $(FUZZ_CFLAGS:-fsanitize=fuzzer,%=-fsanitize=fuzzer-no-link,%) -MMD -MP -c -o $@ $<
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS_ALL)
+	clang $(FUZZ_CFLAGS) -Itests/fuzz -o $@ $^ $(LIBS_ALL)
 fuzz-build: $(FUZZ_BIN)
 fuzz: deps fuzz-build
 	@sh tests/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)

@@ -11,14 +11,7 @@
 #include <string.h>
 
 #include "addr.h"
-
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			__builtin_trap();                                                          \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static void
 fuzz_check_canonical(const char *canonical, int is_pattern)

@@ -13,14 +13,7 @@
 #include <string.h>
 
 #include "mailbox.h"
-
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			__builtin_trap();                                                          \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static void
 fuzz_check_header_safe(const char *value, enum mailbox_fold fold)

@@ -16,14 +16,7 @@
 #include "policy_answer.h"
 #include "policy_proto.h"
 #include "state.h"
-
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			__builtin_trap();                                                          \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static struct state *fuzz_state;
 static struct edg_config *fuzz_cfg;

@@ -11,14 +11,7 @@
 #include <string.h>
 
 #include "rfc2047.h"
-
-#define FUZZ_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			__builtin_trap();                                                          \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static void
 fuzz_check_utf8(const char *s, size_t len)
