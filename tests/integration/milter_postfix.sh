@@ -32,7 +32,7 @@ SINK_PORT=$(free_port)
 REDIS_SOCK_PERM=777 redis_start "$T/redis"
 chmod 755 "$T/redis"
 state_init
-for s in app@example.com noreply@example.com @example.org; do state_sender "$s"; done
+for s in app@example.com noreply@example.com billing@example.com relay@example.com @example.org; do state_sender "$s"; done
 state_suppress gone@example.net HARDBOUNCE 2026-01-02T03:04:05.678Z
 
 cat >"$T/edg.conf" <<CONF
@@ -47,6 +47,10 @@ user = nobody
 [rewrite]
 rule = header @corp.example noreply@example.com
 rule = envelope @host.local noreply@example.com
+rule = client 192.0.2.0/24 relay@example.com
+[bindings]
+enforce = yes
+bind = sasl:billing-app billing@example.com
 CONF
 chmod 644 "$T/edg.conf"
 
@@ -63,7 +67,7 @@ milter_start
 sink_start "$T/sink" "$SINK_PORT"
 postfix_setup "$T/pf" "$SMTP_PORT" "$SINK_PORT"
 postfix_conf "smtpd_milters = unix:$T/milter.sock" "non_smtpd_milters = unix:$T/milter.sock" \
-	"milter_default_action = tempfail" "milter_protocol = 6"
+	"milter_default_action = tempfail" "milter_protocol = 6" "mynetworks = 127.0.0.0/8 192.0.2.0/24"
 postfix_start || skip_all "Postfix did not start"
 sleep 1
 
@@ -111,8 +115,24 @@ out=$(send --from app@example.com --to alice@example.net --data "@$T/two.eml")
 expect_match "two From headers: queued" '250 2.0.0 Ok: queued' "$out"
 delivered=$((delivered + 1))
 
+# The SASL login and client address reach the milter (XCLIENT, like a real AUTH).
+out=$(send --from billing@example.com --to alice@example.net --xclient "LOGIN=web-app")
+expect_match "binding: other SASL login refused at MAIL" \
+	'<\*\* +550 5.7.1 <billing@example.com> is an approved sender, but not for this SASL login' "$out"
+out=$(send --from billing@example.com --to alice@example.net --xclient "LOGIN=billing-app" \
+	--header "Subject: bound" --header "From: Billing <billing@example.com>")
+expect_match "binding: bound SASL login queued" '250 2.0.0 Ok: queued' "$out"
+delivered=$((delivered + 1))
+out=$(send --from app@example.com --to alice@example.net --xclient "ADDR=192.0.2.7" \
+	--header "Subject: client-rule" --header "From: Printer <scan@elsewhere.test>")
+expect_match "client rule: queued" '250 2.0.0 Ok: queued' "$out"
+delivered=$((delivered + 1))
+
 postfix_wait_empty 20
 expect_eq "sink received every accepted message" "$delivered" "$(sink_count)"
+m=$(sink_message client-rule)
+expect_match "client rule: From rewritten to the network's sender" '^From: Printer <relay@example.com>$' "$m"
+expect_match "client rule: envelope too" '^X-Mail-Args: <relay@example.com>' "$m"
 m=$(sink_message rewrite)
 expect_match "rewritten: envelope sender = new From (X-Mail-Args)" '^X-Mail-Args: <noreply@example.com>' "$m"
 expect_match "rewritten: From keeps the name" '^From: Alice Smith <noreply@example.com>$' "$m"
