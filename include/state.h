@@ -2,7 +2,12 @@
  * state.h - the readers' three-way view of OCI state: approved senders and suppressions
  *
  * SYNOPSIS
- *	struct state *state_open(const struct state_options *opts, char *err, size_t errsize);
+ *	struct edg_config;
+struct state *state_open(const struct state_options *opts, char *err, size_t errsize);
+struct state *state_open_config(const struct edg_config *cfg, long max_stale_ms, char *err,
+                                size_t errsize);
+ *	struct state *state_open_config(const struct edg_config *cfg, long max_stale_ms,
+ *	    char *err, size_t errsize);
  *	void state_close(struct state *st);
  *	enum lookup state_approved_sender(struct state *st, const char *canonical_addr,
  *	    char *matched, size_t matched_size);
@@ -46,6 +51,9 @@
  *		An in-memory table filled with state_memory_*(), for tests and edgctl explain.
  *
  *	state_set_max_stale() changes max_stale of a running state (a reload).
+ *
+ *	state_open_config() is state_open() with [redis] of a configuration and the
+ *	caller's max_stale (each daemon has its own).
  *
  *	state_open() returns NULL with a reason in err on a bad URL; it does not wait for
  *	Redis (state_wait_ready() does, for tools and tests). Open it after any fork():
@@ -114,7 +122,10 @@ struct state_status {
 
 struct state;
 
+struct edg_config;
 struct state *state_open(const struct state_options *opts, char *err, size_t errsize);
+struct state *state_open_config(const struct edg_config *cfg, long max_stale_ms, char *err,
+                                size_t errsize);
 void state_close(struct state *st);
 enum lookup state_approved_sender(struct state *st, const char *canonical_addr, char *matched,
                                   size_t matched_size);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "state_backend.h"
 #include "state_view.h"
 #include "strset.h"
@@ -27,6 +28,20 @@ state_open(const struct state_options *opts, char *err, size_t errsize)
 	st->backend = &state_redis_backend;
 	st->impl = impl;
 	return st;
+}
+
+struct state *
+state_open_config(const struct edg_config *cfg, long max_stale_ms, char *err, size_t errsize)
+{
+	struct state_options opts = {
+	    .url = cfg->redis.url.text,
+	    .prefix = cfg->redis.prefix,
+	    .connect_timeout_ms = (long)cfg->redis.connect_timeout_ms,
+	    .command_timeout_ms = (long)cfg->redis.command_timeout_ms,
+	    .max_stale_ms = max_stale_ms,
+	};
+
+	return state_open(&opts, err, errsize);
 }
 
 void

@@ -96,24 +96,6 @@ policyd_signals(void)
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
-static struct state *
-policyd_state(const struct edg_config *cfg)
-{
-	struct state_options opts = {
-	    .url = cfg->redis.url.text,
-	    .prefix = cfg->redis.prefix,
-	    .connect_timeout_ms = (long)cfg->redis.connect_timeout_ms,
-	    .command_timeout_ms = (long)cfg->redis.command_timeout_ms,
-	    .max_stale_ms = (long)cfg->policyd.daemon.max_stale_ms,
-	};
-	char err[256];
-	struct state *st = state_open(&opts, err, sizeof(err));
-
-	if (st == NULL)
-		fatalx("redis: %s", err);
-	return st;
-}
-
 static void
 policyd_start(struct policyd *pd, struct edg_config *cfg)
 {
@@ -134,7 +116,8 @@ policyd_start(struct policyd *pd, struct edg_config *cfg)
 		          cfg->policyd.max_connections);
 	if (daemon_drop_privileges(d->user, err, sizeof(err)) != 0)
 		fatalx("%s", err);
-	pd->state = policyd_state(cfg);
+	if ((pd->state = state_open_config(cfg, (long)d->max_stale_ms, err, sizeof(err))) == NULL)
+		fatalx("redis: %s", err);
 	policyd_metrics_register();
 	state_metrics_register(pd->state);
 	if (d->metrics_listen.kind != CONFIG_SOCKET_NONE &&
