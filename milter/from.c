@@ -12,7 +12,8 @@
  *
  * DESCRIPTION
  *	milter_from_decide() parses every From: header the message had
- *	(mailbox_parse_list(): folded values, groups, comments, encoded words) and
+ *	(lib/milter_from.c, mailbox_parse_list(): folded values, groups, comments,
+ *	encoded words) and
  *	asks decide_header_from() about all their canonical addresses. Too many From:
  *	headers, too many bytes or addresses, or a value that does not parse give
  *	decide_header_from_invalid() (550 5.7.1 naming the reason). The verdict becomes
@@ -52,85 +53,6 @@
 #include "milter.h"
 #include "xalloc.h"
 
-#define MILTER_FROM_FOLD ",\n\t" /* between mailboxes of a rebuilt address list */
-
-/* Every From: parsed, and their addresses in one array (pointing into lists). */
-struct milter_from_parsed {
-	struct mailbox_list lists[MILTER_FROM_HEADERS_MAX];
-	size_t header_count;
-	const struct mailbox *mailbox[MAILBOX_LIST_MAX];
-	const char *address[MAILBOX_LIST_MAX];
-	size_t count;
-};
-
-static void
-milter_from_parsed_free(struct milter_from_parsed *parsed)
-{
-	for (size_t i = 0; i < parsed->header_count; i++)
-		mailbox_list_free(&parsed->lists[i]);
-}
-
-/* 0, or -1 with *why; parsed is to be freed either way. */
-static int
-milter_from_parse(const struct milter_msg *msg, struct milter_from_parsed *parsed, const char **why)
-{
-	memset(parsed, 0, sizeof(*parsed));
-	if (msg->from_count > MILTER_FROM_HEADERS_MAX) {
-		*why = "too many From: headers";
-		return -1;
-	}
-	if (msg->from_bytes > MILTER_FROM_BYTES_MAX) {
-		*why = "From: headers too large";
-		return -1;
-	}
-	for (size_t i = 0; i < msg->from_count; i++) {
-		struct mailbox_list *list = &parsed->lists[i];
-
-		if (mailbox_parse_list(msg->from[i], msg->from_len[i], list, why) != 0)
-			return -1;
-		parsed->header_count++;
-		for (size_t j = 0; j < list->count; j++) {
-			if (parsed->count == MAILBOX_LIST_MAX) {
-				*why = "too many addresses in From:";
-				return -1;
-			}
-			parsed->mailbox[parsed->count] = &list->items[j];
-			parsed->address[parsed->count++] = list->items[j].address;
-		}
-	}
-	return 0;
-}
-
-/* The original mailboxes as one address list, first line after "Name: " of used. */
-static char *
-milter_from_originals(const struct milter_from_parsed *parsed, size_t used)
-{
-	char *joined = NULL;
-
-	for (size_t i = 0; i < parsed->count; i++) {
-		const struct mailbox *mb = parsed->mailbox[i];
-		char *one =
-		    mailbox_format(mb->display, mb->address, MAILBOX_FOLD_LF, i == 0 ? used : 1);
-		char *next;
-
-		if (one == NULL)
-			continue;
-		next = joined == NULL ? xstrdup(one)
-		                      : xasprintf("%s" MILTER_FROM_FOLD "%s", joined, one);
-		free(joined);
-		free(one);
-		joined = next;
-	}
-	return joined;
-}
-
-/* The first mailbox's name: another mailbox's name would put words in its mouth. */
-static const char *
-milter_from_display(const struct milter_from_parsed *parsed)
-{
-	return parsed->count > 0 ? parsed->mailbox[0]->display : "";
-}
-
 static void
 milter_from_plan_rewrite(const struct milter_msg *msg, const struct milter_from_parsed *parsed,
                          struct milter_from_plan *plan)
@@ -155,11 +77,10 @@ static void
 milter_from_plan_envelope(const struct milter_msg *msg, const struct milter_from_parsed *parsed,
                           struct milter_from_plan *plan)
 {
-	for (size_t i = 0; i < parsed->count; i++)
-		if (strcmp(msg->sender, parsed->address[i]) == 0)
-			return;
-	if (parsed->count > 0) {
-		snprintf(plan->envelope, sizeof(plan->envelope), "%s", parsed->address[0]);
+	const char *envelope = milter_from_envelope(parsed, msg->sender);
+
+	if (envelope != NULL) {
+		snprintf(plan->envelope, sizeof(plan->envelope), "%s", envelope);
 		plan->set_envelope = 1;
 	}
 }
@@ -173,7 +94,8 @@ milter_from_decide(const struct milter_msg *msg, const struct decide_client *cli
 	const char *why = "unparsable";
 
 	memset(plan, 0, sizeof(*plan));
-	if (milter_from_parse(msg, &parsed, &why) != 0) {
+	if (milter_from_parse(msg->from, msg->from_len, msg->from_count, msg->from_bytes, &parsed,
+	                      &why) != 0) {
 		decide_header_from_invalid(policy, why, &plan->verdict);
 	} else {
 		plan->addresses = parsed.count;

@@ -62,12 +62,11 @@ void milter_transport_start(void);
 #include "config.h"
 #include "decide.h"
 #include "mailbox.h"
+#include "milter_from.h"
 #include "state.h"
 
-#define MILTER_FROM_HEADERS_MAX 16     /* From: headers kept; more is a refusal */
-#define MILTER_FROM_BYTES_MAX   131072 /* their total size; more is a refusal */
-#define MILTER_QUEUE_ID_MAX     64
-#define MILTER_LOGIN_MAX        256
+#define MILTER_QUEUE_ID_MAX 64
+#define MILTER_LOGIN_MAX    256
 
 struct milter_settings {
 	int refs; /* under the settings lock in main.c */
