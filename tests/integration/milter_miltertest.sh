@@ -32,7 +32,7 @@ state_init
 for s in app@example.com billing@example.com @example.org noreply@example.com; do state_sender "$s"; done
 state_suppress gone@example.net HARDBOUNCE 2026-01-02T03:04:05.678Z
 
-write_conf() { # MODE MAX_STALE
+write_conf() { # MODE MAX_STALE [ON_STATE_ERROR [HEADER_RULE_TARGET]]
 	cat >"$T/edg.conf" <<CONF
 [oci]
 region = us-ashburn-1
@@ -46,9 +46,10 @@ socket_mode = 0666
 user = nobody
 mode = $1
 max_stale = $2
+on_state_error = ${3:-tempfail}
 timeout = 10s
 [rewrite]
-rule = header @corp.example noreply@example.com
+rule = header @corp.example ${4:-noreply@example.com}
 rule = envelope @host.local noreply@example.com
 rule = sasl webapp app@example.com
 [bindings]
@@ -114,6 +115,23 @@ else
 fi
 expect_eq "no crash so far" 0 "$(kill -0 "$MILTER_PID" 2>/dev/null; echo $?)"
 
+# SIGUSR1 in the middle of a message: it keeps its settings, the next gets the new ones.
+cat >"$T/reload.sh" <<SH
+#!/bin/bash
+$(declare -f write_conf)
+T=$T REDIS_SOCK=$REDIS_SOCK
+n=\$(grep -c 'reload: configuration' "$T/milter.log")
+write_conf enforce 1h tempfail app@example.com
+kill -USR1 $MILTER_PID
+for _ in \$(seq 1 50); do
+	[ "\$(grep -c 'reload: configuration' "$T/milter.log")" -gt "\$n" ] && exit 0
+	sleep 0.1
+done
+exit 1
+SH
+chmod +x "$T/reload.sh"
+run_lua reload.lua -D reload_cmd="$T/reload.sh"
+
 # SIGUSR1: monitor mode.
 write_conf monitor 1h
 kill -USR1 "$MILTER_PID"
@@ -138,6 +156,10 @@ run_lua state.lua -D expect=serve
 sleep 4
 run_lua state.lua -D expect=tempfail
 expect_match "beyond max_stale: 451 4.3.0 logged" 'S2: MAIL: tempfail .*451 4.3.0' "$(cat "$T/milter.log")"
+write_conf enforce 3s accept
+kill -USR1 "$MILTER_PID"
+sleep 0.5
+run_lua state.lua -D expect=accept
 
 kill -TERM "$MILTER_PID"
 wait "$MILTER_PID"
