@@ -203,9 +203,26 @@ syncd_reload(struct syncd *sd)
 	log_info("reload: configuration %s in force", sd->config_path);
 }
 
+/* edgctl sync --now: a request in {p}:status not yet served (its value in req). */
+static int
+syncd_sync_requested(struct syncd *sd, char *req, size_t size)
+{
+	char served[32], err[256];
+
+	if (state_writer_status_get(sd->writer, "sync_requested", req, size, err, sizeof(err)) !=
+	        0 ||
+	    state_writer_status_get(sd->writer, "sync_served", served, sizeof(served), err,
+	                            sizeof(err)) != 0)
+		return 0;
+	return *req != '\0' && strcmp(req, served) != 0;
+}
+
 static void
 syncd_sleep_until(struct syncd *sd, const struct syncd_schedule *next)
 {
+	char req[32];
+	unsigned passes = 0;
+
 	long long now = timefmt_monotonic_ms(), wake = next->senders;
 
 	if (next->suppressions < wake)
@@ -218,7 +235,23 @@ syncd_sleep_until(struct syncd *sd, const struct syncd_schedule *next)
 		struct timespec pause = {0, 100 * 1000000};
 
 		nanosleep(&pause, NULL);
+		if (++passes % 10 == 0 && sd->leader && syncd_sync_requested(sd, req, sizeof(req)))
+			break; /* about once a second: an operator asked for a cycle now */
 	}
+}
+
+/* The lease is ours: what is due, or everything when edgctl sync --now asked. */
+static int
+syncd_leader_turn(struct syncd *sd, struct syncd_schedule *next, int once)
+{
+	char req[32], err[256];
+	const char *served[] = {"sync_served", req};
+	int asked = syncd_sync_requested(sd, req, sizeof(req)), rc;
+
+	rc = syncd_run_due(sd, next, once || asked);
+	if (asked && state_writer_status(sd->writer, served, 2, err, sizeof(err)) != 0)
+		log_warnx("status: %s", err);
+	return rc;
 }
 
 static int
@@ -233,7 +266,7 @@ syncd_loop(struct syncd *sd, int once)
 		switch (syncd_lease(sd)) {
 		case 1:
 			standby_logged = 0;
-			rc = syncd_run_due(sd, &next, once);
+			rc = syncd_leader_turn(sd, &next, once);
 			break;
 		case 0:
 			if (!standby_logged++)

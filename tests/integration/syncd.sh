@@ -175,6 +175,11 @@ done
 pullers=$(emu GET /log | python3 -c 'import json,sys; print(" ".join(sorted({e["keyId"].split("/")[1] for e in json.load(sys.stdin)["entries"] if e.get("authenticated")})))')
 expect_eq "after the handover only the new leader pulls" "$USER_B" "$pullers"
 
+# edgctl sync --now: the leader runs a full cycle at once instead of waiting.
+before=$(grep -c 'reconcile:' "$T/syncd-b.log")
+if out=$("$B/edgctl" -c "$T/b.conf" sync --now --wait 10 2>&1); then ok "sync --now: served by the leader"; else not_ok "sync --now: served by the leader" "$out"; fi
+expect_eq "sync --now: a reconcile ran" "$((before + 1))" "$(grep -c 'reconcile:' "$T/syncd-b.log")"
+
 kill -TERM "$PID_B"
 wait "$PID_B"
 expect_eq "SIGTERM: clean exit" 0 $?
