@@ -14,19 +14,12 @@
 struct state *
 ctl_state_reader(const struct edg_config *cfg, long wait_ms, int *ready)
 {
-	struct state_options opts = {
-	    .url = cfg->redis.url.text,
-	    .prefix = cfg->redis.prefix,
-	    .connect_timeout_ms = (long)cfg->redis.connect_timeout_ms,
-	    .command_timeout_ms = (long)cfg->redis.command_timeout_ms,
-	    .max_stale_ms = (long)cfg->policyd.daemon.max_stale_ms,
-	};
 	char err[256];
 	struct state *st;
 	redisContext *probe;
 
 	log_set_level(LOG_WARNING); /* the reader's notes on loading are for daemons' logs */
-	st = state_open(&opts, err, sizeof(err));
+	st = state_open_config(cfg, (long)cfg->policyd.daemon.max_stale_ms, err, sizeof(err));
 	*ready = 0;
 	if (st == NULL) {
 		fprintf(stderr, "edgctl: redis: %s\n", err);
