@@ -242,16 +242,11 @@ milter_socket_open(const struct edg_config *cfg)
 static void
 milter_state_open(const struct edg_config *cfg)
 {
-	struct state_options opts = {
-	    .url = cfg->redis.url.text,
-	    .prefix = cfg->redis.prefix,
-	    .connect_timeout_ms = (long)cfg->redis.connect_timeout_ms,
-	    .command_timeout_ms = (long)cfg->redis.command_timeout_ms,
-	    .max_stale_ms = (long)cfg->milter.daemon.max_stale_ms,
-	};
 	char err[256];
 
-	if ((milter_state = state_open(&opts, err, sizeof(err))) == NULL)
+	milter_state =
+	    state_open_config(cfg, (long)cfg->milter.daemon.max_stale_ms, err, sizeof(err));
+	if (milter_state == NULL)
 		fatalx("redis: %s", err);
 }
 
