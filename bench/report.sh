@@ -1,0 +1,105 @@
+#!/bin/bash
+# report.sh - turn bench/run.sh's result files into Markdown tables and the ratio chart
+#
+# Usage: bash bench/report.sh DIR     (DIR: BENCH_OUT of run.sh, default build/bench/results)
+# Prints the tables on stdout; writes DIR/ratios.png (gnuplot) and DIR/ratios.dat.
+set -u
+D=${1:-build/bench/results}
+fmt_n() { awk -v n="$1" 'BEGIN { if (n >= 1000000) printf "%g million", n / 1000000; else if (n >= 1000) printf "%g,000", n / 1000; else print n }'; }
+
+cat "$D/machine.txt" | sed 's/^/    /'
+echo
+
+if [ -s "$D/postfix.txt" ]; then
+	echo "### Message rate through Postfix (messages/s relayed to smtp-sink, median)"
+	echo
+	echo "| suppressions | a plain | b cdb tables | c no-op milter | d policyd | e edg-milter | f policyd + milter |"
+	echo "|---|---|---|---|---|---|---|"
+	for n in $(awk '$2 == "rate" { print $1 }' "$D/postfix.txt" | uniq); do
+		printf '| %s |' "$(fmt_n "$n")"
+		for c in a b c d e f; do
+			printf ' %s |' "$(awk -v n="$n" -v c="$c" '$1 == n && $2 == "rate" && $3 == c { printf "%.0f", $4 }' "$D/postfix.txt")"
+		done
+		echo
+	done
+	echo
+	echo "### Ratios (median of the per-round ratios; target: d/a >= 0.95, f/c >= 0.90)"
+	echo
+	echo "| suppressions | d/a | e/c | f/c | f/a | f/b | b/a | c/a | delivered | refused |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	for n in $(awk '$2 == "rate" { print $1 }' "$D/postfix.txt" | uniq); do
+		printf '| %s |' "$(fmt_n "$n")"
+		for p in d/a e/c f/c f/a f/b b/a c/a; do
+			printf ' %s |' "$(awk -v n="$n" -v p="$p" '$1 == n && $2 == "ratio" && $3 == p { printf "%.3f", $4 }' "$D/postfix.txt")"
+		done
+		awk -v n="$n" '$1 == n && $2 == "delivered" { printf " %s | %s |\n", $3, $5 }' "$D/postfix.txt"
+	done
+	echo
+	# The chart: one group of bars per size.
+	awk '$2 == "ratio" { r[$1, $3] = $4; if (!($1 in seen)) { seen[$1] = 1; ns[++k] = $1 } }
+		END { print "pair", "" ; for (i = 1; i <= k; i++) printf "%s%s", (i > 1 ? " " : ""), ns[i]; print "";
+		      split("d/a e/c f/c f/a f/b", ps, " ");
+		      for (j = 1; j <= 5; j++) { printf "%s", ps[j]; for (i = 1; i <= k; i++) printf " %s", r[ns[i], ps[j]]; print "" } }' \
+		"$D/postfix.txt" | tail -n +3 >"$D/ratios.dat"
+	cols=$(awk '$2 == "ratio" { print $1 }' "$D/postfix.txt" | uniq | tr '\n' ' ')
+	{
+		echo "set terminal pngcairo size 900,500 font 'sans,10'"
+		echo "set output '$D/ratios.png'"
+		echo "set title 'edg: message rate ratios through Postfix (medians, interleaved rounds)'"
+		echo "set style data histogram; set style histogram clustered gap 1; set style fill solid 0.8 border -1"
+		echo "set yrange [0:1.2]; set ylabel 'ratio of message rates'; set grid ytics"
+		echo "set key top right"
+		echo "set arrow from graph 0, first 0.95 to graph 1, first 0.95 nohead dt 2 lc rgb 'red'"
+		echo "set arrow from graph 0, first 0.90 to graph 1, first 0.90 nohead dt 3 lc rgb 'orange'"
+		echo "set label 'd/a target 0.95' at graph 0.01, first 0.97 tc rgb 'red'"
+		echo "set label 'f/c target 0.90' at graph 0.01, first 0.87 tc rgb 'orange'"
+		i=2
+		printf 'plot '
+		for n in $cols; do
+			[ "$i" -gt 2 ] && printf ', '
+			printf "'%s' using %d:xtic(1) title '%s suppressions'" "$D/ratios.dat" "$i" "$(fmt_n "$n")"
+			i=$((i + 1))
+		done
+		echo
+	} >"$D/ratios.gp"
+	gnuplot "$D/ratios.gp" 2>"$D/gnuplot.log" || echo "(gnuplot failed: $(cat "$D/gnuplot.log"))"
+fi
+
+if [ -s "$D/policyd.txt" ]; then
+	echo "### edg-policyd alone, 50 persistent connections, beside redis-benchmark -c 50 HEXISTS"
+	echo
+	echo "| suppressions | edg-policyd decisions/s | p50 | p99 | p99.9 | redis-benchmark HEXISTS/s | p50 | p99 | policyd/redis |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	for n in $(awk '$2 == "policyd" { print $1 }' "$D/policyd.txt"); do
+		awk -v n="$n" -v f="$(fmt_n "$n")" '
+			$1 == n && $2 == "policyd" { pr = $4; p50 = $6; p99 = $8; p999 = $10 }
+			$1 == n && $2 == "redis" { rr = $4; r50 = $6; r99 = $8 }
+			$1 == n && $2 == "ratio_policyd_over_redis" { q = $3 }
+			END { printf "| %s | %.0f | %.0f us | %.0f us | %.0f us | %.0f | %.0f us | %.0f us | %.2f |\n", f, pr, p50, p99, p999, rr, r50, r99, q }' "$D/policyd.txt"
+	done
+	echo
+fi
+
+if [ -s "$D/memory.txt" ]; then
+	echo "### Memory once the view is loaded (VmRSS; VmHWM = peak)"
+	echo
+	echo "| suppressions | policyd RSS | peak | milter RSS | peak | policyd bytes/address over N=0 | milter bytes/address | target (32 MiB + 16 B/address) | load time policyd / milter |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	awk '$2 == "policyd" { pr[$1] = $3; ph[$1] = $4; pl[$1] = $5; if (!($1 in s)) { s[$1] = 1; ns[++k] = $1 } }
+	     $2 == "milter" { mr[$1] = $3; mh[$1] = $4; ml[$1] = $5 }
+	     END { for (i = 1; i <= k; i++) { n = ns[i]
+	             bp = n > 0 && (0 in pr) ? sprintf("%.1f", (pr[n] - pr[0]) * 1024 / n) : "-"
+	             bm = n > 0 && (0 in mr) ? sprintf("%.1f", (mr[n] - mr[0]) * 1024 / n) : "-"
+	             printf "| %d | %.1f MB | %.1f MB | %.1f MB | %.1f MB | %s | %s | %.1f MB | %s s / %s s |\n", n, pr[n] / 1024, ph[n] / 1024, mr[n] / 1024, mh[n] / 1024, bp, bm, (32 * 1048576 + 16 * n) / 1048576, pl[n], ml[n] } }' \
+		"$D/memory.txt"
+	echo
+fi
+
+if [ -s "$D/callgrind.txt" ]; then
+	echo "### Instructions (valgrind --tool=callgrind, every thread, user space)"
+	echo
+	echo "| program | unit | K1 | K2 | instructions at K1 | at K2 | per unit (I2 - I1) / (K2 - K1) |"
+	echo "|---|---|---|---|---|---|---|"
+	awk '{ printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, ($1 == "policyd" ? "decision" : "message"), $3, $4, $6, $7, $9 }' "$D/callgrind.txt"
+	echo
+fi
