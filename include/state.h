@@ -37,7 +37,7 @@ struct state *state_open_config(const struct edg_config *cfg, long max_stale_ms,
  *	matched. state_suppression() fills out (reason, time created, OCI id) when found.
  *
  *	Backends, chosen by opts->url:
- *	"redis://[user:pass@]host[:port][/db]", "unix:///path[?db=N]"
+ *	"redis://[user:pass@]host[:port][/db]", "unix://[user:pass@]/path[?db=N]"
  *		Redis, by the schema of docs/redis-schema.md. A follower thread loads the
  *		published state into a compact in-process view and follows the change stream,
  *		so lookups cost no round trip and changes arrive within a second. Through a

@@ -329,11 +329,36 @@ config_redis_db_parse(const char *text, int *db)
 }
 
 /* unix:///PATH[?db=N] */
+/* "[USER]:PASSWORD@" ending at at: the credentials of a Redis URL. */
+static int
+config_redis_credentials(const char *text, const char *at, struct config_redis_url *out,
+                         const char **why)
+{
+	const char *colon = memchr(text, ':', (size_t)(at - text));
+
+	if (colon == NULL || colon + 1 == at)
+		return *why = "credentials must be USER:PASSWORD@ or :PASSWORD@", -1;
+	out->username = xstrndup(text, (size_t)(colon - text));
+	out->password = xstrndup(colon + 1, (size_t)(at - colon - 1));
+	return 0;
+}
+
+/* unix://[[USER]:PASSWORD@]/PATH[?db=N]: credentials end at the last '@' before the
+ * path's first '/'. */
 static int
 config_redis_unix(const char *text, struct config_redis_url *out, const char **why)
 {
-	const char *query = strchr(text, '?');
+	const char *query, *slash = strchr(text, '/'), *at;
 
+	if (slash != NULL && slash != text) {
+		at = memrchr(text, '@', (size_t)(slash - text));
+		if (at == NULL || at + 1 != slash)
+			return *why = "unix:// needs an absolute socket path", -1;
+		if (config_redis_credentials(text, at, out, why) != 0)
+			return -1;
+		text = slash;
+	}
+	query = strchr(text, '?');
 	out->kind = CONFIG_REDIS_UNIX;
 	out->path = xstrndup(text, query != NULL ? (size_t)(query - text) : strlen(text));
 	if (!config_unix_path_valid(out->path))
@@ -355,14 +380,8 @@ config_redis_tcp(const char *text, struct config_redis_url *out, const char **wh
 	int rc;
 
 	out->kind = CONFIG_REDIS_TCP;
-	if (at != NULL) {
-		const char *colon = memchr(text, ':', (size_t)(at - text));
-
-		if (colon == NULL || colon + 1 == at)
-			return *why = "credentials must be USER:PASSWORD@ or :PASSWORD@", -1;
-		out->username = xstrndup(text, (size_t)(colon - text));
-		out->password = xstrndup(colon + 1, (size_t)(at - colon - 1));
-	}
+	if (at != NULL && config_redis_credentials(text, at, out, why) != 0)
+		return -1;
 	hostport =
 	    xstrndup(hostpart, slash != NULL ? (size_t)(slash - hostpart) : strlen(hostpart));
 	rc = config_hostport_parse(hostport, 6379, &out->host, &out->port);

@@ -21,6 +21,7 @@ trap cleanup EXIT
 
 # The daemon drops root to "nobody": it must reach the socket and read the file.
 chmod 755 "$T"
+REDIS_PASS="redis-canary-$$-Kp2" # must never reach a log
 REDIS_SOCK_PERM=777 redis_start "$T/redis"
 chmod 755 "$T/redis"
 METRICS_PORT=$(free_port)
@@ -38,7 +39,7 @@ level = debug
 [oci]
 region = us-ashburn-1
 [redis]
-url = unix://$REDIS_SOCK
+url = unix://$REDIS_URL_AUTH$REDIS_SOCK
 [policyd]
 listen = unix:$T/policyd.sock
 user = nobody
@@ -151,5 +152,7 @@ expect_eq "Redis down: last-known-good view still passes" "action=DUNNO" \
 kill "$PD_PID"
 wait "$PD_PID"
 expect_eq "SIGTERM: clean exit" 0 $?
+expect_match "Redis errors were logged" 'state: (Redis|connect)' "$(cat "$T/policyd.log")"
+expect_eq "the Redis password never reached the log" 0 "$(grep -c -e "$REDIS_PASS" "$T/policyd.log")"
 PD_PID=
 done_testing

@@ -26,6 +26,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Secrets the daemons hold: none may reach a log, the audit trail or the status.
+REDIS_PASS="redis-canary-$$-Zq8"
+KEY_PASS="key-canary-$$-Wx3"
 REDIS_SOCK_PERM=777 redis_start "$T/redis"
 chmod 755 "$T/redis"
 P=edg:v1
@@ -39,7 +42,9 @@ for _ in $(seq 1 100); do [ -s "$T/emu.port" ] && break; sleep 0.1; done
 EMU="http://127.0.0.1:$(cat "$T/emu.port")"
 emu() { python3 tests/emulators/emuctl.py "$EMU" "$@"; }
 
-install -m 600 tests/data/emulator/private-key.pem "$T/key.pem"
+openssl pkcs8 -topk8 -v2 aes-256-cbc -in tests/data/emulator/private-key.pem -out "$T/key.pem" \
+	-passout "pass:$KEY_PASS"
+chmod 600 "$T/key.pem"
 write_conf() { # FILE USER METRICS_PORT
 	cat >"$1" <<CONF
 [oci]
@@ -48,13 +53,14 @@ tenancy = $TENANCY
 user = $2
 fingerprint = $FP
 key_file = $T/key.pem
+pass_phrase = $KEY_PASS
 endpoint = $EMU
 retries = 1
 retry_max_delay = 1s
 timeout = 5s
 connect_timeout = 2s
 [redis]
-url = unix://$REDIS_SOCK
+url = unix://$REDIS_URL_AUTH$REDIS_SOCK
 [syncd]
 sender_interval = 5s
 suppression_interval = 5s
@@ -191,4 +197,13 @@ seq_before=$(redis_cli GET $P:seq)
 out=$("$B/edg-syncd" -c "$T/a.conf" --dry-run 2>/dev/null)
 expect_match "dry run: shows the addition" 'added suppression dry@customer.example SOFTBOUNCE' "$out"
 expect_eq "dry run: nothing written" "$seq_before 0" "$(redis_cli GET $P:seq) $(hexists sup dry@customer.example)"
+# A Redis outage and a wrong pass phrase produce errors; none may carry a secret.
+redis_cli HGETALL $P:status >"$T/status.log"
+redis_stop
+"$B/edg-syncd" -c "$T/a.conf" --once >>"$T/once.log" 2>&1
+sed "s/^pass_phrase = .*/pass_phrase = wrong-$KEY_PASS-x/" "$T/a.conf" >"$T/wrong.conf"
+"$B/edg-syncd" -c "$T/wrong.conf" --once >>"$T/once.log" 2>&1
+expect_match "the errors were logged" 'connect|Redis' "$(cat "$T/once.log")"
+leaks=$(grep -rl -e "$REDIS_PASS" -e "$KEY_PASS" "$T"/*.log "$T/audit.log" 2>/dev/null)
+expect_eq "no secret in any log, the audit trail or the status" "" "$leaks"
 done_testing

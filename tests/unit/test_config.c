@@ -465,6 +465,9 @@ test_redis_url(void **unused)
 	    {"unix:///run/redis/redis.sock", CONFIG_REDIS_UNIX, "", "/run/redis/redis.sock", "", "",
 	     0, 0},
 	    {"unix:///r.sock?db=2", CONFIG_REDIS_UNIX, "", "/r.sock", "", "", 0, 2},
+	    {"unix://edg-reader:p@ss@/r.sock?db=1", CONFIG_REDIS_UNIX, "", "/r.sock", "edg-reader",
+	     "p@ss", 0, 1},
+	    {"unix://:pw@/run/r.sock", CONFIG_REDIS_UNIX, "", "/run/r.sock", "", "pw", 0, 0},
 	};
 	static const char *const bad[] = {"",
 	                                  "redis://",
@@ -474,6 +477,9 @@ test_redis_url(void **unused)
 	                                  "redis://u@h",
 	                                  "unix://",
 	                                  "unix:///r?db=",
+	                                  "unix://user@/r.sock",
+	                                  "unix://:pw@x/r.sock",
+	                                  "unix://:@/r.sock",
 	                                  "http://h",
 	                                  "redis://[::1",
 	                                  "redis://h/1/2"};
