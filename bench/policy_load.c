@@ -11,7 +11,7 @@
  *	its reply ("action=...\n\n") read, the next one sent. Requests are the attribute
  *	set Postfix 3.7 sends at RCPT time (about 600 bytes), sender SENDER (default
  *	app@example.com), recipient "u%012d@suppressed.example" with the number uniform
- *	in [0, KEYSPACE) (default 1): with bench/state_fill's N suppressions and
+ *	in [OFFSET, OFFSET + KEYSPACE) (default [0, 1)): with bench/state_fill's N suppressions and
  *	KEYSPACE = 2N, half the recipients are suppressed, as with
  *	"redis-benchmark -r 2N HEXISTS ... u__rand_int__@suppressed.example".
  *
@@ -49,7 +49,7 @@ struct load_conn {
 };
 
 static const char *load_sender = "app@example.com";
-static long long load_keyspace = 1;
+static long long load_keyspace = 1, load_offset;
 static long long load_done, load_warmup, load_total, load_sent;
 static long long load_dunno, load_reject, load_other;
 static double *load_latency;
@@ -77,7 +77,7 @@ static int
 load_send(struct load_conn *c)
 {
 	char req[2048];
-	long long rcpt = (long long)(load_rand(&c->rng) % (uint64_t)load_keyspace);
+	long long rcpt = load_offset + (long long)(load_rand(&c->rng) % (uint64_t)load_keyspace);
 	int len = snprintf(
 	    req, sizeof(req),
 	    "request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\n"
@@ -209,13 +209,14 @@ main(int argc, char **argv)
 
 	load_total = 100000;
 	load_warmup = -1;
-	while ((opt = getopt(argc, argv, "s:c:n:w:r:f:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:c:n:w:r:o:f:")) != -1) {
 		switch (opt) {
 		case 's': path = optarg; break;
 		case 'c': nconn = atoi(optarg); break;
 		case 'n': load_total = atoll(optarg); break;
 		case 'w': load_warmup = atoll(optarg); break;
 		case 'r': load_keyspace = atoll(optarg); break;
+		case 'o': load_offset = atoll(optarg); break;
 		case 'f': load_sender = optarg; break;
 		default: return 2;
 		}
@@ -223,7 +224,7 @@ main(int argc, char **argv)
 	if (path == NULL || nconn < 1 || nconn > LOAD_MAX_CONNS || load_total < 1 ||
 	    load_keyspace < 1) {
 		fprintf(stderr, "usage: policy_load -s SOCKET [-c CONNS] [-n REQUESTS] "
-		                "[-w WARMUP] [-r KEYSPACE] [-f SENDER]\n");
+		                "[-w WARMUP] [-r KEYSPACE] [-o OFFSET] [-f SENDER]\n");
 		return 2;
 	}
 	if (load_warmup < 0)

@@ -78,6 +78,17 @@ if [ -s "$D/policyd.txt" ]; then
 			END { printf "| %s | %.0f | %.0f us | %.0f us | %.0f us | %.0f | %.0f us | %.0f us | %.2f |\n", f, pr, p50, p99, p999, rr, r50, r99, q }' "$D/policyd.txt"
 	done
 	echo
+	echo "One connection, one request at a time (service time, no queueing; one run):"
+	echo
+	echo "| suppressions | edg-policyd decisions/s | p50 | p99 | redis-benchmark -c 1 HEXISTS/s | p50 | p99 |"
+	echo "|---|---|---|---|---|---|---|"
+	for n in $(awk '$2 == "policyd" { print $1 }' "$D/policyd.txt"); do
+		awk -v n="$n" -v f="$(fmt_n "$n")" '
+			$1 == n && $2 == "single" { pr = $8; p50 = $10; p99 = $12 }
+			$1 == n && $2 == "single_redis" { rr = $4; r50 = $6; r99 = $8 }
+			END { printf "| %s | %.0f | %.0f us | %.0f us | %.0f | %.0f us | %.0f us |\n", f, pr, p50, p99, rr, r50, r99 }' "$D/policyd.txt"
+	done
+	echo
 fi
 
 if [ -s "$D/memory.txt" ]; then

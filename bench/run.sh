@@ -13,7 +13,8 @@
 #            interleaved, BENCH_ROUNDS rounds; half of the addresses are suppressed
 #   postfix  a private Postfix relaying to smtp-sink, loaded by smtp-source (20 sessions,
 #            one recipient, 2,000-byte body), through six smtpd services, one per
-#            configuration (lib.sh), interleaved a b c d e f a b c ..., BENCH_ROUNDS rounds
+#            configuration (lib.sh), interleaved, BENCH_ROUNDS rounds, each round starting
+#            one configuration further on (a b c d e f, b c d e f a, ...); queue on tmpfs
 # and once (at 1,000 suppressions):
 #   callgrind  instructions per decision of edg-policyd and per message of edg-milter and
 #              of the no-op milter: two runs of K1 and K2 requests, (I2 - I1) / (K2 - K1)
@@ -29,11 +30,11 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 
 if [ -n "${BENCH_QUICK:-}" ] && [ "${BENCH_QUICK}" != 0 ]; then
-	: "${BENCH_SIZES:=0 1000 1000000}" "${BENCH_ROUNDS:=5}" "${BENCH_MSGS:=600}"
+	: "${BENCH_SIZES:=0 1000 1000000}" "${BENCH_ROUNDS:=5}" "${BENCH_MSGS:=1000}"
 	: "${BENCH_REQUESTS:=100000}" "${BENCH_RATE_SIZES:=1000 1000000}"
 	: "${BENCH_CG_K1:=2000}" "${BENCH_CG_K2:=6000}" "${BENCH_CG_M1:=100}" "${BENCH_CG_M2:=300}"
 else
-	: "${BENCH_SIZES:=0 1000 1000000 10000000}" "${BENCH_ROUNDS:=7}" "${BENCH_MSGS:=1500}"
+	: "${BENCH_SIZES:=0 1000 1000000 10000000}" "${BENCH_ROUNDS:=7}" "${BENCH_MSGS:=2500}"
 	: "${BENCH_REQUESTS:=300000}" "${BENCH_RATE_SIZES:=1000 10000000}"
 	: "${BENCH_CG_K1:=5000}" "${BENCH_CG_K2:=25000}" "${BENCH_CG_M1:=200}" "${BENCH_CG_M2:=1000}"
 fi
@@ -47,7 +48,9 @@ postconf -m 2>/dev/null | grep -qx cdb || [ -e /usr/lib/postfix/postfix-cdb.so ]
 	{ echo "bench: Postfix has no cdb tables (postfix-cdb; make deps)" >&2; exit 1; }
 bench_tools || exit 1
 mkdir -p "$BENCH_OUT"
-T=$(mktemp -d /tmp/edg-bench.XXXXXX)
+# Everything, the Postfix queue included, on tmpfs: the disk's fsync latency (shared with
+# other work on this machine) would otherwise dominate every configuration alike.
+T=$(mktemp -d "${BENCH_TMP:-/dev/shm}/edg-bench.XXXXXX")
 chmod 755 "$T"
 cleanup() {
 	bench_postfix_down
@@ -98,6 +101,12 @@ policyd_rate() { # N
 		tr -d '"' <"$T/rb.txt" | awk -F, '{ print $2 }' | paste -d' ' "$T/pol.txt" - |
 			awk '{ printf "%.3f\n", $6 / $NF }' | bench_median | sed "s/^/$n ratio_policyd_over_redis /"
 	} >>"$BENCH_OUT/policyd.txt"
+	# Service time without queueing: one connection, one request at a time.
+	out=$("$BB/policy_load" -s "$T/policyd.sock" -c 1 -n 20000 -r "$keyspace") || return 1
+	echo "$n single $out" >>"$BENCH_OUT/policyd.txt"
+	redis-benchmark -s "$REDIS_SOCK" -c 1 -n 20000 -r "$keyspace" --csv HEXISTS edg:v1:1:sup \
+		u__rand_int__@suppressed.example | tail -1 | tr -d '"' |
+		awk -F, -v n="$n" '{ printf "%s single_redis rate %s p50_us %.0f p99_us %.0f\n", n, $2, $5 * 1000, $7 * 1000 }' >>"$BENCH_OUT/policyd.txt"
 	sed 's/^/raw policyd_load N='"$n"' /' "$T/pol.txt" >>"$BENCH_OUT/raw.txt"
 	sed 's/^/raw redis_benchmark N='"$n"' /' "$T/rb.txt" >>"$BENCH_OUT/raw.txt"
 }
@@ -110,7 +119,8 @@ postfix_rate() { # N
 	for c in $BENCH_CONFS; do bench_postfix_send "$c" 100 >/dev/null || { say "warm-up $c failed"; return 1; }; done
 	: >"$T/pf.txt"
 	for r in $(seq 1 "$BENCH_ROUNDS"); do
-		for c in $BENCH_CONFS; do
+		# Each round starts one configuration further on: a b c d e f, b c d e f a, ...
+		for c in $(echo $BENCH_CONFS $BENCH_CONFS | cut -d' ' -f"$(((r - 1) % 6 + 1))-$(((r - 1) % 6 + 6))"); do
 			s=$(bench_postfix_send "$c" "$BENCH_MSGS") || { say "round $r conf $c failed"; return 1; }
 			echo "$r $c $s" >>"$T/pf.txt"
 			echo "raw postfix N=$n round $r conf $c msgs $BENCH_MSGS seconds $s" >>"$BENCH_OUT/raw.txt"
