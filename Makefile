@@ -73,7 +73,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
 .SECONDARY:
-.PHONY: all deps check unit integration fuzz fuzz-build install clean format sample bench \
+.PHONY: all deps check unit integration fuzz fuzz-build install clean format sample bench leakcheck \
 	demo demo-stop
 all: $(PROGS)
 
@@ -127,6 +127,14 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
 fuzz-build: $(FUZZ_BIN)
 fuzz: deps fuzz-build
 	@sh tests/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+# leakcheck: the daemons' integration suites with the daemons under valgrind; a memory
+# error or a definite/indirect leak makes a daemon exit 99, which the suites report.
+LEAKCHECK_SUITES ?= tests/integration/policyd_golden.sh tests/integration/syncd.sh
+leakcheck: deps all
+	@EDG_BUILD=$(B) EDG_VALGRIND="valgrind -q --vgdb=no --leak-check=full \
+		--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+		--error-exitcode=99" sh tests/run-suites.sh $(LEAKCHECK_SUITES)
 
 # bench: the side-by-side benchmarks of docs/benchmarks.md (BENCH_QUICK=1: a short run).
 bench: deps all $(TOOL_BIN)

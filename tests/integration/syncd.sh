@@ -10,6 +10,7 @@ set -u
 . tests/lib/redis.sh
 
 B=${EDG_BUILD:-build}
+EDG_VALGRIND=${EDG_VALGRIND:-} # make leakcheck: the daemons under valgrind (errors exit 99)
 T=$(mktemp -d /tmp/edg-syncd.XXXXXX)
 chmod 755 "$T"
 TENANCY=ocid1.tenancy.oc1..aaaaaaaaba3pv6wkcr4jqae5f15p2b2m2yt2j6rx32uzr4h25vqstifsfdsq
@@ -83,7 +84,7 @@ metric() { # PORT NAME
 touch "$T/audit.log"
 chown nobody "$T/audit.log" 2>/dev/null
 
-once() { "$B/edg-syncd" -c "$T/a.conf" --once >>"$T/once.log" 2>&1; }
+once() { $EDG_VALGRIND "$B/edg-syncd" -c "$T/a.conf" --once >>"$T/once.log" 2>&1; }
 hget() { redis_cli HGET "$P:$(redis_cli GET $P:gen):$1" "$2"; }
 hexists() { redis_cli HEXISTS "$P:$(redis_cli GET $P:gen):$1" "$2"; }
 
@@ -145,11 +146,11 @@ expect_eq "still the same suppressions" 1 "$(hexists sup new@customer.example)"
 
 # 5. The daemon: changes appear within one interval; two daemons, one puller.
 emu DELETE /log >/dev/null
-"$B/edg-syncd" -f -c "$T/a.conf" >"$T/syncd-a.log" 2>&1 &
+$EDG_VALGRIND "$B/edg-syncd" -f -c "$T/a.conf" >"$T/syncd-a.log" 2>&1 &
 PID_A=$!
 PIDS="$PIDS $PID_A"
 sleep 1
-"$B/edg-syncd" -f -c "$T/b.conf" >"$T/syncd-b.log" 2>&1 &
+$EDG_VALGRIND "$B/edg-syncd" -f -c "$T/b.conf" >"$T/syncd-b.log" 2>&1 &
 PID_B=$!
 PIDS="$PIDS $PID_B"
 emu POST /suppressions '{"emailAddress":"later@customer.example","reason":"HARDBOUNCE","timeCreated":"2030-01-01T00:00:00.000Z","id":"ocid1.emailsuppression.oc1..later"}' >/dev/null
