@@ -45,6 +45,13 @@
  *	OCI_JSON_DEPTH_MAX levels (counted before jansson builds a tree, so a hostile
  *	body cannot make it allocate without bound), with no key repeated in an object
  *	and nothing after the document. A page holds at most OCI_JSON_ITEMS_MAX items.
+ *
+ *	One exception to "the page whole or not at all": in ListSenders and
+ *	ListSuppressions pages, an entry whose only fault is an emailAddress string that
+ *	addr_canon() refuses is left out and counted in the list's skipped (with the
+ *	reason of the first): it could never match a canonical address, and one such
+ *	entry in OCI must not stop every future sync. Invalid JSON, a wrong type or a
+ *	missing field still reject the page.
  *	Required fields must be present, not null, and of their type; optional fields
  *	may be absent or null; fields this module does not know are ignored. Values:
  *
@@ -160,14 +167,22 @@ struct oci_error_body {
 	char *message;
 };
 
+/* Entries of a listing left out because edg cannot use their address (see below). */
+struct oci_json_skipped {
+	size_t count;
+	char first[320]; /* why the first one was left out */
+};
+
 struct oci_sender_list {
 	struct oci_sender *items;
 	size_t count;
+	struct oci_json_skipped skipped;
 };
 
 struct oci_suppression_list {
 	struct oci_suppression *items;
 	size_t count;
+	struct oci_json_skipped skipped;
 };
 
 struct oci_email_domain_list {

@@ -439,6 +439,14 @@ oci_api_list(struct oci_api *api, struct oci_api_listing *listing, struct oci_ap
 
 /* ---- the mappers behind each listing ---------------------------------------------- */
 
+static void
+oci_api_report_skipped(const struct oci_json_skipped *skipped)
+{
+	if (skipped->count > 0)
+		log_warnx("%zu entries left out: their address is not usable (first: %s)",
+		          skipped->count, skipped->first);
+}
+
 static int
 oci_api_deliver_senders(const struct oci_api_deliver *deliver, const char *body, size_t len,
                         size_t *items, char *err, size_t errsize)
@@ -448,6 +456,7 @@ oci_api_deliver_senders(const struct oci_api_deliver *deliver, const char *body,
 
 	if (oci_json_senders(body, len, &list, err, errsize) != 0)
 		return -1;
+	oci_api_report_skipped(&list.skipped);
 	*items = list.count;
 	stop = list.count > 0 && deliver->fn.senders(list.items, list.count, deliver->context);
 	oci_sender_list_free(&list);
@@ -463,6 +472,7 @@ oci_api_deliver_suppressions(const struct oci_api_deliver *deliver, const char *
 
 	if (oci_json_suppressions(body, len, &list, err, errsize) != 0)
 		return -1;
+	oci_api_report_skipped(&list.skipped);
 	*items = list.count;
 	stop = list.count > 0 && deliver->fn.suppressions(list.items, list.count, deliver->context);
 	oci_suppression_list_free(&list);

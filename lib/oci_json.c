@@ -273,7 +273,11 @@ oci_json_item_release(const struct oci_json_model *model, char *item)
 	memset(item, 0, model->size);
 }
 
-/* Map one JSON object; on failure item holds nothing and *field, *why say why. */
+/*
+ * Map one JSON object; on failure item holds nothing and *field, *why say why. 1: the
+ * only fault is an email address (a string) that edg cannot canonicalise: a lister may
+ * skip that item rather than the page.
+ */
 static int
 oci_json_item(const struct oci_json_model *model, json_t *object, char *item, const char **field,
               const char **why)
@@ -296,7 +300,10 @@ oci_json_item(const struct oci_json_model *model, json_t *object, char *item, co
 			*why = oci_json_convert(f, value, item);
 		if (*why != NULL) {
 			oci_json_item_release(model, item);
-			return -1;
+			return (f->kind == OCI_JSON_K_ADDRESS || f->kind == OCI_JSON_K_PATTERN) &&
+			               json_is_string(value)
+			           ? 1
+			           : -1;
 		}
 	}
 	return 0;
@@ -397,14 +404,20 @@ oci_json_load(const struct oci_json_model *model, const void *body, size_t len, 
 	return doc;
 }
 
-/* Map a JSON array of model objects: all of them, or none. */
+/*
+ * Map a JSON array of model objects: all of them, or none. With skip (listings of
+ * addresses), an item whose only fault is an address edg cannot use is left out and
+ * counted there instead: it can never match a canonical address, and one such entry
+ * must not stop every future sync.
+ */
 static int
 oci_json_array(const struct oci_json_model *model, json_t *array, void **items, size_t *count,
-               char *err, size_t errsize)
+               struct oci_json_skipped *skip, char *err, size_t errsize)
 {
 	const char *field, *why;
-	size_t n = json_array_size(array), i;
+	size_t n = json_array_size(array), i, kept = 0;
 	char *list;
+	int rc;
 
 	*items = NULL;
 	*count = 0;
@@ -419,23 +432,32 @@ oci_json_array(const struct oci_json_model *model, json_t *array, void **items, 
 	}
 	list = n > 0 ? xcalloc(n, model->size) : NULL;
 	for (i = 0; i < n; i++) {
-		if (oci_json_item(model, json_array_get(array, i), list + i * model->size, &field,
-		                  &why) != 0) {
-			oci_json_list_release(model, list, i);
+		json_t *object = json_array_get(array, i);
+
+		rc = oci_json_item(model, object, list + kept * model->size, &field, &why);
+		if (rc == 1 && skip != NULL) {
+			if (skip->count++ == 0)
+				snprintf(skip->first, sizeof(skip->first), "%s [%zu]: %s: %s",
+				         model->name, i, field, why);
+			continue;
+		}
+		if (rc != 0) {
+			oci_json_list_release(model, list, kept);
 			snprintf(err, errsize, "%s [%zu]: %s%s%s", model->name, i,
 			         field ? field : "", field ? ": " : "", why);
 			return -1;
 		}
+		kept++;
 	}
 	*items = list;
-	*count = n;
+	*count = kept;
 	return 0;
 }
 
 /* A page: a bare array (wrapped 0) or {"items": [...]} (wrapped 1). */
 static int
 oci_json_page(const struct oci_json_model *model, int wrapped, const void *body, size_t len,
-              void **items, size_t *count, char *err, size_t errsize)
+              void **items, size_t *count, struct oci_json_skipped *skip, char *err, size_t errsize)
 {
 	json_t *doc, *array;
 	int rc;
@@ -450,7 +472,7 @@ oci_json_page(const struct oci_json_model *model, int wrapped, const void *body,
 		json_decref(doc);
 		return -1;
 	}
-	rc = oci_json_array(model, array, items, count, err, errsize);
+	rc = oci_json_array(model, array, items, count, skip, err, errsize);
 	json_decref(doc);
 	return rc;
 }
@@ -480,8 +502,11 @@ oci_json_senders(const void *body, size_t len, struct oci_sender_list *out, char
                  size_t errsize)
 {
 	void *items;
-	int rc =
-	    oci_json_page(&oci_json_sender_model, 0, body, len, &items, &out->count, err, errsize);
+	int rc;
+
+	memset(&out->skipped, 0, sizeof(out->skipped));
+	rc = oci_json_page(&oci_json_sender_model, 0, body, len, &items, &out->count, &out->skipped,
+	                   err, errsize);
 
 	out->items = items;
 	return rc;
@@ -492,8 +517,11 @@ oci_json_suppressions(const void *body, size_t len, struct oci_suppression_list 
                       size_t errsize)
 {
 	void *items;
-	int rc = oci_json_page(&oci_json_suppression_summary_model, 0, body, len, &items,
-	                       &out->count, err, errsize);
+	int rc;
+
+	memset(&out->skipped, 0, sizeof(out->skipped));
+	rc = oci_json_page(&oci_json_suppression_summary_model, 0, body, len, &items, &out->count,
+	                   &out->skipped, err, errsize);
 
 	out->items = items;
 	return rc;
@@ -504,8 +532,8 @@ oci_json_email_domains(const void *body, size_t len, struct oci_email_domain_lis
                        size_t errsize)
 {
 	void *items;
-	int rc =
-	    oci_json_page(&oci_json_domain_model, 1, body, len, &items, &out->count, err, errsize);
+	int rc = oci_json_page(&oci_json_domain_model, 1, body, len, &items, &out->count, NULL, err,
+	                       errsize);
 
 	out->items = items;
 	return rc;
@@ -515,8 +543,8 @@ int
 oci_json_dkims(const void *body, size_t len, struct oci_dkim_list *out, char *err, size_t errsize)
 {
 	void *items;
-	int rc =
-	    oci_json_page(&oci_json_dkim_model, 1, body, len, &items, &out->count, err, errsize);
+	int rc = oci_json_page(&oci_json_dkim_model, 1, body, len, &items, &out->count, NULL, err,
+	                       errsize);
 
 	out->items = items;
 	return rc;

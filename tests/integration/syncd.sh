@@ -121,6 +121,12 @@ expect_eq "sender ACTIVE -> DELETING no longer approved" 0 "$(hexists senders bi
 expect_match "audit: removal" '"op":"removed","address":"angry@customer.example"' "$(cat "$T/audit.log")"
 expect_eq "changes streamed, not a new generation" 1 "$(redis_cli GET $P:gen)"
 
+# An entry whose address edg cannot use is left out, logged; it does not stop the sync.
+emu POST /suppressions '{"emailAddress":"not an address","reason":"HARDBOUNCE","timeCreated":"2025-07-01T00:00:00.000Z","id":"ocid1.emailsuppression.oc1..odd"}' >/dev/null
+check "an unusable address does not stop the sync" once
+expect_match "and is logged as left out" 'entries left out: their address is not usable' "$(cat "$T/once.log")"
+emu DELETE /suppressions/ocid1.emailsuppression.oc1..odd >/dev/null
+
 # 4. Faults leave the previous state intact and show in the status.
 for fault in '{"type":"status","status":500,"times":10}' \
 	'{"type":"status","status":401,"times":10}' \
