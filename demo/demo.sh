@@ -216,7 +216,7 @@ row 5 "sendmail(1) -f app@example.com angry@example.net (suppressed)" "$told5" d
 
 # --- The table ------------------------------------------------------------------------
 say ""
-python3 - "$ROWS" "$OCI_STORE" <<'PY'
+python3 - "$ROWS" "$OCI_STORE" "$D/results.tsv" <<'PY'
 import glob, json, os, sys, textwrap
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1], encoding="utf-8")]
 store = {}
@@ -243,9 +243,11 @@ def emit(cells):
         print("  ".join((c[i] if i < len(c) else "").ljust(w) for c, w in zip(cols, widths)).rstrip())
 emit(("#", "What the application sent", "What the application was told", "What reached OCI (the SMTP emulator's store)"))
 print("  ".join("-" * w for w in widths))
-for num, what, told, subject in rows:
-    emit((num, what, told or "(no answer)", reached(subject)))
-    print()
+with open(sys.argv[3], "w", encoding="utf-8") as results:   # the same, one line a row
+    for num, what, told, subject in rows:
+        emit((num, what, told or "(no answer)", reached(subject)))
+        print()
+        results.write("%s\t%s\t%s\t%s\n" % (num, what, told, reached(subject)))
 PY
 # What OCI itself answered, for the record: edg kept it from ever saying 254 or 535.
 n254=$(grep -c ' S: 254 ' "$D/oci/smtp.log")

@@ -12,9 +12,12 @@ if [ ! -d "$D" ]; then
 	echo "No demo running (no $D)."
 	exit 0
 fi
+master=
 if [ -s "$D/postfix-dir" ] && [ -f "$(cat "$D/postfix-dir")/etc/main.cf" ]; then
+	master=$(tr -d ' ' <"$(cat "$D/postfix-dir")/queue/pid/master.pid" 2>/dev/null)
 	postfix -c "$(cat "$D/postfix-dir")/etc" stop >/dev/null 2>&1
 fi
+[ -n "$master" ] && echo "$master" >>"$D/pids" # waited for below, like the others
 if [ -f "$D/pids" ]; then
 	while read -r pid; do
 		[ -n "$pid" ] && kill "$pid" 2>/dev/null
