@@ -30,7 +30,7 @@ if [ -f "$D/pids" ]; then
 	for _ in $(seq 1 50); do
 		alive=0
 		while read -r pid; do
-			[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && alive=1
+			case "$(ps -o stat= -p "$pid" 2>/dev/null)" in "" | Z*) ;; *) alive=1 ;; esac
 		done <"$D/pids"
 		[ "$alive" -eq 0 ] && break
 		sleep 0.1
