@@ -4,6 +4,7 @@
 #                            when given); sets REDIS_SOCK, REDIS_PID, REDIS_DIR
 #   redis_stop               SHUTDOWN NOSAVE and wait for the process to go
 #   redis_cli ARGS...        redis-cli on the test server
+#   REDIS_EXTRA_ARGS         more redis-server options (e.g. an RDB file to load)
 #   REDIS_PASS               when set before redis_start: the server requires it (and
 #                            redis_cli sends it); REDIS_URL_AUTH is then ":PASS@" for URLs
 #   free_port                print a free TCP port on 127.0.0.1
@@ -18,7 +19,7 @@ redis_start() {
 		--unixsocketperm "${REDIS_SOCK_PERM:-700}" --dir "$REDIS_DIR" --save '' --appendonly no \
 		--daemonize yes --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" \
 		--lazyfree-lazy-user-del yes --latency-monitor-threshold 1 \
-		${REDIS_PASS:+--requirepass "$REDIS_PASS"} >/dev/null
+		${REDIS_PASS:+--requirepass "$REDIS_PASS"} ${REDIS_EXTRA_ARGS:-} >/dev/null
 	REDIS_URL_AUTH=${REDIS_PASS:+:$REDIS_PASS@}
 	for _ in $(seq 1 100); do
 		[ -S "$REDIS_SOCK" ] && redis_cli ping 2>/dev/null | grep -q PONG && break
