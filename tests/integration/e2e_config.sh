@@ -116,7 +116,8 @@ ACL_PORT=$(free_port)
 sed -e 's/^user edg-reader .*/& >reader-pw/' -e 's/^user edg-writer .*/& >writer-pw/' \
 	conf/redis-acl.conf >"$T/acl.conf"
 mkdir -p "$T/redis"
-redis-server --port "$ACL_PORT" --bind 127.0.0.1 --aclfile "$T/acl.conf" --dir "$T/redis" --save '' \
+redis-server --port "$ACL_PORT" --bind 127.0.0.1 --unixsocket "$T/redis/redis.sock" --unixsocketperm 777 \
+	--aclfile "$T/acl.conf" --dir "$T/redis" --save '' \
 	--appendonly no --daemonize no >"$T/redis.log" 2>&1 &
 ACL_PID=$!
 for _ in $(seq 1 50); do redis-cli -p "$ACL_PORT" --no-auth-warning ping 2>&1 | grep -q 'NOAUTH\|PONG' && break; sleep 0.1; done
@@ -150,7 +151,7 @@ python3 tests/emulators/oci_control.py --port 0 --port-file "$T/control.port" --
 PIDS="$PIDS $!"
 for _ in $(seq 1 100); do [ -s "$T/control.port" ] && break; sleep 0.1; done
 install -m 600 tests/data/emulator/private-key.pem "$T/key.pem"
-conf() { # USER PASSWORD
+conf() { # REDIS-URL
 	cat <<CONF
 [oci]
 region = us-ashburn-1
@@ -163,7 +164,7 @@ retries = 1
 timeout = 5s
 connect_timeout = 2s
 [redis]
-url = redis://$1:$2@127.0.0.1:$ACL_PORT
+url = $1
 [syncd]
 audit_log = $T/audit.log
 user = nobody
@@ -177,8 +178,10 @@ socket_mode = 0666
 user = nobody
 CONF
 }
-conf edg-writer writer-pw >"$T/writer.conf"
-conf edg-reader reader-pw >"$T/reader.conf"
+chmod 755 "$T" "$T/redis"
+# syncd over TCP, the readers over the unix socket: both URL forms carry the ACL user.
+conf "redis://edg-writer:writer-pw@127.0.0.1:$ACL_PORT" >"$T/writer.conf"
+conf "unix://edg-reader:reader-pw@$T/redis/redis.sock" >"$T/reader.conf"
 chmod 644 "$T/writer.conf" "$T/reader.conf"
 touch "$T/audit.log"
 chown nobody "$T/audit.log"
@@ -192,8 +195,8 @@ for _ in $(seq 1 100); do
 	grep -q 'state: loaded' "$T/policyd.log" && grep -q 'state: loaded' "$T/milter.log" && break
 	sleep 0.1
 done
-expect_match "edg-policyd as edg-reader loads the state" 'state: loaded generation [1-9]: [0-9]+ senders, 2 suppressions' "$(cat "$T/policyd.log")"
-expect_match "edg-milter as edg-reader loads the state" 'state: loaded generation [1-9]: [0-9]+ senders, 2 suppressions' "$(cat "$T/milter.log")"
+expect_match "edg-policyd as edg-reader (unix socket) loads the state" 'state: loaded generation [1-9]: [0-9]+ senders, 2 suppressions' "$(cat "$T/policyd.log")"
+expect_match "edg-milter as edg-reader (unix socket) loads the state" 'state: loaded generation [1-9]: [0-9]+ senders, 2 suppressions' "$(cat "$T/milter.log")"
 printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nsender=noreply@example.com\nrecipient=bounced@customer.example\nclient_address=127.0.0.1\n\n' >"$T/req"
 expect_match "edg-policyd as edg-reader decides (suppressed: 550 5.1.1)" 'action=550 5.1.1 <bounced@customer.example> is suppressed' \
 	"$(python3 tests/lib/policy_client.py "unix:$T/policyd.sock" "$T/req" 2>&1)"
