@@ -5,6 +5,7 @@ SYNOPSIS
     oci_smtp.py --port 0 --port-file F --tls-cert CERT --tls-key KEY --user U --password P
                 (--control-url http://127.0.0.1:PORT | --state FILE) --store DIR
                 [--implicit-tls] [--max-size BYTES] [--rate-limit N] [--throttle-file F]
+                [--auth-failure-limit N [--auth-failure-window S]]
                 [--log FILE] [--pid-file F] [--hostname NAME] [--bind ADDR]
 
 DESCRIPTION
@@ -31,6 +32,10 @@ DESCRIPTION
     - "455 Maximum messages sent per minute reached : limit is N" at MAIL when N messages
       were accepted in the last 60 s (--rate-limit N), or while --throttle-file exists
       (its first line, if a number, is the N named in the reply; default 10).
+    - With --auth-failure-limit N, a client address that got N "535" replies (bad
+      credentials or an unapproved sender) within --auth-failure-window seconds (default
+      300) is greeted "421 Too many auth failures, try again later" and disconnected
+      until the window has passed: OCI's per-IP throttle, which hits the whole relay.
     - Each accepted message is stored in --store DIR as NNNNNN.eml (the raw content, dot
       unstuffed) and NNNNNN.json (envelope: mail_from, rcpts delivered to, suppressed
       recipients, size, auth user, TLS version, header From addresses); the .json is
@@ -136,6 +141,7 @@ class Emulator:
         self.conn_seq = 0
         self.msg_seq = 0
         self.accepted_times = []
+        self.auth_failures = {}   # client address -> monotonic times of its 535 replies
         self.log_file = open(opts.log, "a", buffering=1) if opts.log else sys.stderr
         if opts.store:
             os.makedirs(opts.store, exist_ok=True)
@@ -171,6 +177,22 @@ class Emulator:
                 if len(self.accepted_times) >= opts.rate_limit:
                     return opts.rate_limit
         return None
+
+    def auth_failed(self, addr):
+        with self.lock:
+            self.auth_failures.setdefault(addr, []).append(time.monotonic())
+
+    def auth_throttled(self, addr):
+        """Whether addr is past --auth-failure-limit within the window."""
+        limit = self.opts.auth_failure_limit
+        if not limit:
+            return False
+        now = time.monotonic()
+        with self.lock:
+            recent = [t for t in self.auth_failures.get(addr, [])
+                      if now - t < self.opts.auth_failure_window]
+            self.auth_failures[addr] = recent
+            return len(recent) >= limit
 
     def store(self, envelope, content):
         with self.lock:
@@ -247,6 +269,8 @@ class Session(socketserver.BaseRequestHandler):
 
     def reply(self, text):
         self.emu.log(self.conn, "S: " + text.replace("\r\n", " | "))
+        if text.startswith("535 "):
+            self.emu.auth_failed(self.client_address[0])
         lines = text.split("\r\n")
         out = "".join("%s%s%s\r\n" % (l[:3], "-" if i < len(lines) - 1 else " ", l[4:])
                       for i, l in enumerate(lines))
@@ -265,6 +289,10 @@ class Session(socketserver.BaseRequestHandler):
         try:
             if self.opts.implicit_tls:
                 self.start_tls()
+            if self.emu.auth_throttled(self.client_address[0]):
+                self.reply("421 Too many auth failures, try again later")
+                self.emu.log(self.conn, "disconnect (throttled)")
+                return
             self.reply("220 %s ESMTP OCI Email Delivery (emulator)" % self.opts.hostname)
             while self.command():
                 pass
@@ -505,6 +533,8 @@ def main():
     ap.add_argument("--max-size", type=int, default=2 * 1024 * 1024)
     ap.add_argument("--rate-limit", type=int, default=0)
     ap.add_argument("--throttle-file")
+    ap.add_argument("--auth-failure-limit", type=int, default=0)
+    ap.add_argument("--auth-failure-window", type=float, default=300)
     ap.add_argument("--log")
     ap.add_argument("--pid-file")
     opts = ap.parse_args()

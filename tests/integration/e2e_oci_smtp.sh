@@ -4,7 +4,8 @@
 # Driven by swaks over verified TLS: STARTTLS before AUTH, AUTH PLAIN only, credentials,
 # approved senders (exact, @domain, ACTIVE only) for the envelope and every header From:,
 # 254 for a suppressed recipient with the others delivered, 552 over the size limit, 554
-# without headers, 455 on demand and by --rate-limit, implicit TLS, the store, the log
+# without headers, 455 on demand and by --rate-limit, 421 after repeated 535s, implicit
+# TLS, the store, the log
 # (no password), and state read live from the control-plane emulator.
 set -u
 . tests/lib/tap.sh
@@ -158,6 +159,18 @@ oci_smtp_start "$T/rate" "$E2E_CERTS" --state "$T/state.json" --rate-limit 2
 for i in 1 2 3; do out=$(tls_auth --from app@example.com --to alice@example.net); done
 expect_match "--rate-limit 2: the third message in a minute gets 455" '455 Maximum messages sent per minute reached : limit is 2' "$out"
 expect_eq "--rate-limit 2: two stored" 2 "$(oci_store_count)"
+oci_smtp_stop
+
+# --auth-failure-limit: repeated 535s (credentials or senders) get the client address 421.
+oci_smtp_start "$T/authfail" "$E2E_CERTS" --state "$T/state.json" --auth-failure-limit 2
+smtp -tls --tls-ca-path "$E2E_CERTS/ca.pem" --auth PLAIN --auth-user "$E2E_SMTP_USER" --auth-password wrong --quit-after AUTH >/dev/null
+out=$(tls_auth --from app@example.com --to alice@example.net)
+expect_match "--auth-failure-limit 2: one failure, still served" '250 2.0.0 Ok: queued' "$out"
+tls_auth --from stranger@elsewhere.test --to alice@example.net >/dev/null
+out=$(tls_auth --from app@example.com --to alice@example.net)
+expect_match "--auth-failure-limit 2: after two 535s, 421 Too many auth failures at connect" \
+	'421 Too many auth failures, try again later' "$out"
+expect_eq "--auth-failure-limit 2: nothing more stored" 1 "$(oci_store_count)"
 oci_smtp_stop
 
 # Implicit TLS (port-465 style): TLS from the first byte, no STARTTLS.

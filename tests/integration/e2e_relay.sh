@@ -202,11 +202,53 @@ postfix_flush
 postfix_wait_empty 30
 expect_eq "real endpoint back: the deferred messages delivered" $((stored_before + 2)) "$(oci_store_count)"
 
+# 6. Repeated 535s trip OCI's per-IP throttle (421), which stops the whole relay.
+restart_oci() { # OPTIONS...
+	oci_smtp_stop
+	python3 tests/emulators/oci_smtp.py --port "$OCI_SMTP_PORT" --tls-cert "$E2E_CERTS/server.pem" \
+		--tls-key "$E2E_CERTS/server.key" --user "$E2E_SMTP_USER" --password "$E2E_SMTP_PASSWORD" \
+		--state "$T/state.json" --store "$OCI_STORE" --log "$T/oci/smtp.log.throttle" "$@" 2>>"$T/oci/smtp.err" &
+	OCI_SMTP_PID=$!
+	sleep 0.5
+}
+restart_oci --auth-failure-limit 3 --auth-failure-window 120
+use edg
+stored_before=$(oci_store_count)
+for i in 1 2 3; do
+	edg_send "edg-noise-$i" --from cron@host.local --to alice@example.net --header "From: cron@host.local"
+done
+edg_send edg-after-noise --from app@example.com --to alice@example.net --header "From: app@example.com"
+postfix_wait_empty 20
+expect_eq "with edg: three unapproved senders never reach OCI, the next message is delivered" \
+	$((stored_before + 1)) "$(oci_store_count)"
+use plain
+for i in 1 2; do
+	send "$PLAIN_PORT" "plain-noise-$i" --from cron@host.local --to alice@example.net --header "From: cron@host.local" >/dev/null
+done
+for _ in $(seq 1 200); do grep -q ' S: 421 ' "$T/oci/smtp.log.throttle" && break; sleep 0.1; done
+expect_match "without edg: OCI throttles the relay after repeated 535s" '421 Too many auth failures, try again later' \
+	"$(cat "$T/oci/smtp.log.throttle")"
+send "$PLAIN_PORT" plain-victim --from app@example.com --to alice@example.net --header "From: app@example.com" >/dev/null
+use edg
+edg_send edg-victim --from app@example.com --to alice@example.net --header "From: app@example.com"
+for _ in $(seq 1 100); do postfix_log | grep -q 'to=<alice@example.net>.*status=deferred.*421 Too many auth failures' && break; sleep 0.1; done
+expect_match "... and then even an approved sender's mail through edg is deferred (same relay address)" \
+	'status=deferred .*421 Too many auth failures, try again later' "$(postfix_log)"
+use plain
+expect_match "... and through the plain instance too" 'plain-victim|status=deferred .*421 Too many auth failures' \
+	"$(postfix_log | grep 'status=deferred.*421 Too many auth failures')"
+# The throttle lifts: everything waiting goes out.
+restart_oci
+for d in plain edg; do use "$d"; postfix_flush; done
+for d in plain edg; do use "$d"; postfix_wait_empty 30; done
+use edg
+check "throttle lifted: the deferred message reached OCI" oci_store_find edg-victim
+
 # 6. Every message submitted through edg: submitted = delivered + refused + still queued.
 delivered=$(for f in "$OCI_STORE"/*.eml; do tr -d '\r' <"$f" | grep -m1 '^Subject: edg-'; done | sort -u | wc -l)
 queued_now=$(postfix_queue_count)
 expect_eq "accounting: submitted = delivered + refused + queued ($submitted = $delivered + $refused + $queued_now)" \
 	"$submitted" $((delivered + refused + queued_now))
-expect_eq "accounting: 6 delivered, 3 refused, 0 queued" "6 3 0" "$delivered $refused $queued_now"
+expect_eq "accounting: 8 delivered, 6 refused, 0 queued" "8 6 0" "$delivered $refused $queued_now"
 expect_eq "the edg instance bounced nothing after queueing" 0 "$(postfix_log | grep -c 'status=bounced')"
 done_testing
