@@ -13,11 +13,11 @@ echo
 if [ -s "$D/postfix.txt" ]; then
 	echo "### Message rate through Postfix (messages/s relayed to smtp-sink, median)"
 	echo
-	echo "| suppressions | a plain | b cdb tables | c no-op milter | d policyd | e edg-milter | f policyd + milter |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "| suppressions | a plain | b lmdb tables | c no-op milter | d policyd | e edg-milter | f policyd + milter | g no-op policy server |"
+	echo "|---|---|---|---|---|---|---|---|"
 	for n in $(awk '$2 == "rate" { print $1 }' "$D/postfix.txt" | uniq); do
 		printf '| %s |' "$(fmt_n "$n")"
-		for c in a b c d e f; do
+		for c in a b c d e f g; do
 			printf ' %s |' "$(awk -v n="$n" -v c="$c" '$1 == n && $2 == "rate" && $3 == c { printf "%.0f", $4 }' "$D/postfix.txt")"
 		done
 		echo
@@ -25,21 +25,29 @@ if [ -s "$D/postfix.txt" ]; then
 	echo
 	echo "### Ratios (median of the per-round ratios; target: d/a >= 0.95, f/c >= 0.90)"
 	echo
-	echo "| suppressions | d/a | e/c | f/c | f/a | f/b | b/a | c/a | delivered | refused |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
+	echo "| suppressions | d/a | e/c | f/c | f/a | f/b | b/a | c/a | g/a | d/g | delivered | refused |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for n in $(awk '$2 == "rate" { print $1 }' "$D/postfix.txt" | uniq); do
 		printf '| %s |' "$(fmt_n "$n")"
-		for p in d/a e/c f/c f/a f/b b/a c/a; do
+		for p in d/a e/c f/c f/a f/b b/a c/a g/a d/g; do
 			printf ' %s |' "$(awk -v n="$n" -v p="$p" '$1 == n && $2 == "ratio" && $3 == p { printf "%.3f", $4 }' "$D/postfix.txt")"
 		done
 		awk -v n="$n" '$1 == n && $2 == "delivered" { printf " %s | %s |\n", $3, $5 }' "$D/postfix.txt"
 	done
 	echo
+	if grep -q cpu_us_per_message "$D/postfix.txt"; then
+		echo "CPU time (user + system) each daemon used per message it saw during these runs:"
+		echo
+		echo "| suppressions | edg-policyd | edg-milter | no-op milter | no-op policy server |"
+		echo "|---|---|---|---|---|"
+		awk '$2 == "cpu_us_per_message" { printf "| %s | %s us | %s us | %s us | %s us |\n", $1, $4, $6, $8, $10 }' "$D/postfix.txt"
+		echo
+	fi
 	# The chart: one group of bars per size.
 	awk '$2 == "ratio" { r[$1, $3] = $4; if (!($1 in seen)) { seen[$1] = 1; ns[++k] = $1 } }
 		END { print "pair", "" ; for (i = 1; i <= k; i++) printf "%s%s", (i > 1 ? " " : ""), ns[i]; print "";
-		      split("d/a e/c f/c f/a f/b", ps, " ");
-		      for (j = 1; j <= 5; j++) { printf "%s", ps[j]; for (i = 1; i <= k; i++) printf " %s", r[ns[i], ps[j]]; print "" } }' \
+		      split("d/a e/c f/c f/a f/b c/a g/a", ps, " ");
+		      for (j = 1; j <= 7; j++) { printf "%s", ps[j]; for (i = 1; i <= k; i++) printf " %s", ((ns[i], ps[j]) in r ? r[ns[i], ps[j]] : "NaN"); print "" } }' \
 		"$D/postfix.txt" | tail -n +3 >"$D/ratios.dat"
 	cols=$(awk '$2 == "ratio" { print $1 }' "$D/postfix.txt" | uniq | tr '\n' ' ')
 	{

@@ -14,7 +14,8 @@
 #   postfix  a private Postfix relaying to smtp-sink, loaded by smtp-source (20 sessions,
 #            one recipient, 2,000-byte body), through six smtpd services, one per
 #            configuration (lib.sh), interleaved, BENCH_ROUNDS rounds, each round starting
-#            one configuration further on (a b c d e f, b c d e f a, ...); queue on tmpfs
+#            one configuration further on (a b c ... g, b c ... g a, ...); queue on tmpfs;
+#            CPU time each daemon used per message (/proc/PID/stat)
 # and once (at 1,000 suppressions):
 #   callgrind  instructions per decision of edg-policyd and per message of edg-milter and
 #              of the no-op milter: two runs of K1 and K2 requests, (I2 - I1) / (K2 - K1)
@@ -44,8 +45,8 @@ fi
 for p in smtp-source smtp-sink redis-benchmark valgrind gnuplot postmap; do
 	command -v "$p" >/dev/null || { echo "bench: $p missing (make deps)" >&2; exit 1; }
 done
-postconf -m 2>/dev/null | grep -qx cdb || [ -e /usr/lib/postfix/postfix-cdb.so ] ||
-	{ echo "bench: Postfix has no cdb tables (postfix-cdb; make deps)" >&2; exit 1; }
+[ -e /usr/lib/postfix/postfix-lmdb.so ] ||
+	{ echo "bench: Postfix has no lmdb tables (postfix-lmdb; make deps)" >&2; exit 1; }
 bench_tools || exit 1
 mkdir -p "$BENCH_OUT"
 # Everything, the Postfix queue included, on tmpfs: the disk's fsync latency (shared with
@@ -113,28 +114,36 @@ policyd_rate() { # N
 
 # ---- Postfix a..f, interleaved
 postfix_rate() { # N
-	local n=$1 r c s
+	local n=$1 r c s nconf cpu0 cpu1
+	nconf=$(echo $BENCH_CONFS | wc -w)
 	bench_postfix_up "$T" "$n" || { say "Postfix did not start"; return 1; }
 	sleep 1
 	for c in $BENCH_CONFS; do bench_postfix_send "$c" 100 >/dev/null || { say "warm-up $c failed"; return 1; }; done
 	: >"$T/pf.txt"
+	cpu0="$(bench_cpu "$PD_PID") $(bench_cpu "$MILTER_PID") $(bench_cpu "$NOOP_PID") $(bench_cpu "$NOOP_POLICY_PID")"
 	for r in $(seq 1 "$BENCH_ROUNDS"); do
 		# Each round starts one configuration further on: a b c d e f, b c d e f a, ...
-		for c in $(echo $BENCH_CONFS $BENCH_CONFS | cut -d' ' -f"$(((r - 1) % 6 + 1))-$(((r - 1) % 6 + 6))"); do
+		for c in $(echo $BENCH_CONFS $BENCH_CONFS | cut -d' ' -f"$(((r - 1) % nconf + 1))-$(((r - 1) % nconf + nconf))"); do
 			s=$(bench_postfix_send "$c" "$BENCH_MSGS") || { say "round $r conf $c failed"; return 1; }
 			echo "$r $c $s" >>"$T/pf.txt"
 			echo "raw postfix N=$n round $r conf $c msgs $BENCH_MSGS seconds $s" >>"$BENCH_OUT/raw.txt"
 		done
 		say "postfix N=$n round $r: $(awk -v r="$r" -v m="$BENCH_MSGS" '$1 == r { printf "%s %.0f/s  ", $2, m / $3 }' "$T/pf.txt")"
 	done
+	# CPU each daemon used per message it saw: policyd in d and f, edg-milter in e and f,
+	# noop_milter in c, noop_policy in g.
+	cpu1="$(bench_cpu "$PD_PID") $(bench_cpu "$MILTER_PID") $(bench_cpu "$NOOP_PID") $(bench_cpu "$NOOP_POLICY_PID")"
+	echo "$cpu0 $cpu1" | awk -v n="$n" -v m="$((BENCH_ROUNDS * BENCH_MSGS))" '{
+		printf "%s cpu_us_per_message policyd %.1f milter %.1f noop_milter %.1f noop_policy %.1f\n", n,
+			($5 - $1) * 1e6 / (2 * m), ($6 - $2) * 1e6 / (2 * m), ($7 - $3) * 1e6 / m, ($8 - $4) * 1e6 / m }' >>"$BENCH_OUT/postfix.txt"
 	for c in $BENCH_CONFS; do
 		printf '%s rate %s %s\n' "$n" "$c" \
 			"$(awk -v c="$c" -v m="$BENCH_MSGS" '$2 == c { printf "%.1f\n", m / $3 }' "$T/pf.txt" | bench_median)"
 	done >>"$BENCH_OUT/postfix.txt"
-	for pair in d/a e/c f/c f/a f/b b/a c/a; do
+	for pair in d/a e/c f/c f/a f/b b/a c/a g/a d/g; do
 		printf '%s ratio %s %s\n' "$n" "$pair" "$(awk -v num="${pair%/*}" -v den="${pair#*/}" '
 			$2 == num { t[$1, "n"] = $3 } $2 == den { t[$1, "d"] = $3 }
-			END { for (r = 1; (r, "n") in t; r++) printf "%.4f\n", t[r, "d"] / t[r, "n"] }' "$T/pf.txt" | bench_median)"
+			END { for (r = 1; (r, "n") in t; r++) if ((r, "d") in t) printf "%.4f\n", t[r, "d"] / t[r, "n"] }' "$T/pf.txt" | bench_median)"
 	done >>"$BENCH_OUT/postfix.txt"
 	sent=$(grep -c 'status=sent' "$T/pf/maillog")
 	refused=$(grep -cE 'reject:|milter-reject' "$T/pf/maillog")
