@@ -30,6 +30,10 @@
  *	    const char **why);
  *	int config_binding_parse(const char *text, struct config_binding *out,
  *	    const char **why);
+ *	int config_rcpt_pattern_parse(const char *text, char *out, size_t outsize,
+ *	    const char **why);
+ *	int config_limit_parse(const char *text, struct config_limit *out,
+ *	    const char **why);
  *
  * DESCRIPTION
  *	Every key lives in one table (lib/config_table.c): section, name, type, default,
@@ -65,6 +69,10 @@
  *
  *	The value parsers are pure (text in, value out); they are public because the
  *	daemons reuse them (CIDR matching for client rules, socket specs).
+ *	config_rcpt_pattern_parse() canonicalises one [guard] allow_recipients entry:
+ *	an address, "@domain" (that domain exactly) or "*@*.domain" (its subdomains,
+ *	not the domain itself). config_limit_parse() parses one [guard] limit line
+ *	"SCOPE[:ID] COUNT/WINDOW [CODE [DSN]]" (see docs/edg-policyd.md, Guards).
  *	config_url_check() accepts scheme://[user:password@]host[:port] without a path
  *	(userinfo only when userinfo_ok) for a scheme listed in schemes ("|http|https|").
  *
@@ -92,6 +100,9 @@
 /* on_state_error */
 #define CONFIG_ON_ERROR_TEMPFAIL 0
 #define CONFIG_ON_ERROR_ACCEPT   1
+/* [guard] on_limit_error */
+#define CONFIG_ON_LIMIT_ERROR_OPEN   0
+#define CONFIG_ON_LIMIT_ERROR_CLOSED 1
 
 struct config_list {
 	char **items; /* each owned */
@@ -183,6 +194,36 @@ struct config_binding_list {
 	size_t count;
 };
 
+/* [guard] limit = SCOPE[:ID] COUNT/WINDOW [CODE [DSN]] (lib/guard.c applies them) */
+enum config_limit_scope {
+	CONFIG_LIMIT_SASL,    /* sasl:LOGIN, or sasl: each login apart */
+	CONFIG_LIMIT_SENDER,  /* sender:ADDRESS, sender:@DOMAIN, or sender: each apart */
+	CONFIG_LIMIT_CLIENT,  /* client:NETWORK (counted together), or client: each IP */
+	CONFIG_LIMIT_TENANCY, /* everything this Redis's gateways relay */
+};
+
+#define CONFIG_LIMITS_MAX      64         /* limit lines in one file */
+#define CONFIG_LIMIT_COUNT_MAX 1000000000 /* COUNT */
+
+struct config_limit {
+	enum config_limit_scope scope;
+	enum config_pattern_kind kind; /* ANY (tenancy, or each apart), LOGIN, ADDRESS, DOMAIN,
+	                                  CIDR */
+	char *id;                      /* canonical ID as written after ':'; "" for ANY */
+	struct config_cidr cidr;       /* CIDR */
+	long count;                    /* recipients allowed per window, >= 1 */
+	int64_t window_ms;             /* 1s to 1d, whole seconds */
+	char code[4];                  /* "451" unless configured: 4xx or 5xx */
+	char dsn[12];                  /* "4.7.1" unless configured, same class as code */
+	char *text;                    /* "sasl:billing-app 5/1m": logs and replies */
+	unsigned lineno;
+};
+
+struct config_limit_list {
+	struct config_limit *limits; /* in file order */
+	size_t count;
+};
+
 struct config_daemon {
 	struct config_socket listen;
 	char *socket_owner; /* "" = the user the daemon runs as */
@@ -241,6 +282,12 @@ struct edg_config {
 		int enforce;
 		struct config_binding_list list;
 	} bindings;
+	struct {
+		struct config_list allow_recipients; /* canonical: a@d, @d, *@*.d */
+		char *redirect_to;                   /* canonical; "" = refuse instead */
+		struct config_limit_list limits;
+		int on_limit_error; /* CONFIG_ON_LIMIT_ERROR_* */
+	} guard;
 	struct config_source *source;
 };
 
@@ -270,6 +317,9 @@ int config_rewrite_rule_parse(const char *text, struct config_rewrite_rule *out,
 void config_rewrite_rule_release(struct config_rewrite_rule *rule);
 int config_binding_parse(const char *text, struct config_binding *out, const char **why);
 void config_binding_release(struct config_binding *binding);
+int config_rcpt_pattern_parse(const char *text, char *out, size_t outsize, const char **why);
+int config_limit_parse(const char *text, struct config_limit *out, const char **why);
+void config_limit_release(struct config_limit *limit);
 void config_list_release(struct config_list *list);
 
 /*
@@ -307,6 +357,8 @@ enum config_type {
 	CONFIG_T_HEADER_NAME,
 	CONFIG_T_REWRITE,
 	CONFIG_T_BIND,
+	CONFIG_T_RCPT_PATTERNS,
+	CONFIG_T_LIMIT,
 };
 
 #define CONFIG_F_SECRET 0x1 /* never printed; passed to log_secret_add() */

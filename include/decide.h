@@ -15,6 +15,11 @@
  *	const char *decide_rewrite_target(const struct decide_policy *policy,
  *	    const struct decide_client *client, const char *envelope_sender,
  *	    const char *header_from, int include_header_rules);
+ *	void decide_guard_recipient(const struct decide_policy *policy,
+ *	    const char *recipient, struct verdict *out);
+ *	void decide_guard_limit(const struct decide_policy *policy,
+ *	    enum guard_outcome outcome, const struct config_limit *limit,
+ *	    const char *id, struct verdict *out);
  *	void decide_policy_from_config(struct decide_policy *policy,
  *	    const struct edg_config *cfg, const struct config_daemon *daemon);
  *
@@ -44,6 +49,16 @@
  *	decide_header_from_invalid(): the milter could not parse the From: header(s)
  *	(why says what is wrong); REJECT, as OCI would refuse the message.
  *
+ *	decide_guard_recipient(): the [guard] allow-list (guard.h). A recipient it does not
+ *	list is REDIRECT to redirect_to when one is configured (Postfix redirects the
+ *	whole message), else REJECT 550 5.7.1 naming the guard; listed (or no list): PASS.
+ *
+ *	decide_guard_limit(): the outcome of counting the recipient against the [guard]
+ *	limits. GUARD_OVER: the limit's own code (451 4.7.1 unless configured; a 5xx code
+ *	makes it a REJECT), the text naming the limit and the identity counted.
+ *	GUARD_ERROR: on_limit_error closed gives TEMPFAIL 451 4.7.1, open gives PASS
+ *	(the reason kept, for the log). GUARD_UNDER: PASS.
+ *
  *	Whatever the question, a TEMPFAIL lookup gives on_state_error: TEMPFAIL (451 4.3.0)
  *	or PASS. In monitor mode a REJECT or TEMPFAIL becomes PASS with would_refuse set,
  *	the original code and text kept for the log line (policyd answers WARN).
@@ -58,6 +73,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "guard.h"
 #include "state.h"
 
 enum verdict_action {
@@ -65,6 +81,7 @@ enum verdict_action {
 	VERDICT_REWRITE, /* milter: rewrite From and envelope sender to rewrite_to */
 	VERDICT_REJECT,
 	VERDICT_TEMPFAIL,
+	VERDICT_REDIRECT, /* policyd: the whole message to rewrite_to (Postfix REDIRECT) */
 };
 
 enum verdict_reason {
@@ -80,6 +97,10 @@ enum verdict_reason {
 	REASON_FROM_INVALID,         /* 550 5.7.1: From: that cannot be parsed (milter) */
 	REASON_RCPT_SUPPRESSED,      /* 550 5.1.1 */
 	REASON_STATE_UNAVAILABLE,    /* 451 4.3.0 */
+	REASON_GUARD_NOT_ALLOWED,    /* 550 5.7.1: recipient off [guard] allow_recipients */
+	REASON_GUARD_REDIRECT,       /* REDIRECT to [guard] redirect_to */
+	REASON_GUARD_LIMIT,          /* 451 4.7.1 unless the limit says otherwise */
+	REASON_GUARD_LIMIT_ERROR,    /* 451 4.7.1 with on_limit_error = closed */
 	REASON_COUNT
 };
 
@@ -110,7 +131,11 @@ struct decide_policy {
 	const struct config_rewrite_list *rewrite;
 	const struct config_binding_list *bindings;
 	int bindings_enforce;
-	const char *default_sender; /* "" = none */
+	const char *default_sender;                 /* "" = none */
+	const struct config_list *allow_recipients; /* [guard]; NULL or empty: everyone */
+	const char *redirect_to;                    /* "" = refuse */
+	const struct config_limit_list *limits;
+	int on_limit_error; /* CONFIG_ON_LIMIT_ERROR_* */
 };
 
 void decide_policy_from_config(struct decide_policy *policy, const struct edg_config *cfg,
@@ -128,6 +153,10 @@ void decide_header_from_invalid(const struct decide_policy *policy, const char *
 const char *decide_rewrite_target(const struct decide_policy *policy,
                                   const struct decide_client *client, const char *envelope_sender,
                                   const char *header_from, int include_header_rules);
+void decide_guard_recipient(const struct decide_policy *policy, const char *recipient,
+                            struct verdict *out);
+void decide_guard_limit(const struct decide_policy *policy, enum guard_outcome outcome,
+                        const struct config_limit *limit, const char *id, struct verdict *out);
 const char *decide_reason_name(enum verdict_reason reason);
 
 #endif

@@ -25,6 +25,8 @@
  *	  struct config_socket    POLICY_SOCKET MILTER_SOCKET TCP_SOCKET
  *	  struct config_redis_url REDIS_URL
  *	  struct config_rewrite_list, config_binding_list     REWRITE, BIND
+ *	  struct config_list      RCPT_PATTERNS (canonical recipient patterns)
+ *	  struct config_limit_list LIMIT
  *
  *	config_value_set() is pure apart from allocation: text in, field out, the old
  *	value released. Its reasons never quote the value (it may be a secret).
@@ -81,7 +83,7 @@
 	     .arg = "tempfail|accept"},                                                            \
 	{                                                                                          \
 		KEY(sec, "max_stale", CONFIG_T_DURATION, "1h", d.max_stale_ms,                     \
-		    "how long the last-known-good view answers while Redis is unreachable"),      \
+		    "how long the last-known-good view answers while Redis is unreachable"),       \
 		    RANGE(SEC_MS, 30 * DAY_MS)                                                     \
 	}
 
@@ -229,6 +231,21 @@ const struct config_key config_keys[] = {
 	     "sasl:LOGIN or client:NETWORK, then the senders (addresses, @domains) it may use"),
 	 .flags = CONFIG_F_REPEAT,
 	 .example = "sasl:alice alice@example.com @example.org"},
+
+	{KEY("guard", "allow_recipients", CONFIG_T_RCPT_PATTERNS, "", guard.allow_recipients,
+	     "only these recipients (addresses, @domain, *@*.domain for subdomains); empty: all"),
+	 .flags = CONFIG_F_REPEAT | CONFIG_F_EMPTY,
+	 .example = "qa@example.com @staging.example.com *@*.test.example.com"},
+	{KEY("guard", "redirect_to", CONFIG_T_ADDRESS, "", guard.redirect_to,
+	     "mailbox that gets a message with a recipient off the allow-list; empty: refuse it"),
+	 OPTIONAL, .example = "catch-all@example.com"},
+	{KEY("guard", "limit", CONFIG_T_LIMIT, "", guard.limits,
+	     "SCOPE[:ID] COUNT/WINDOW [CODE [DSN]]: recipients per window, shared through Redis"),
+	 .flags = CONFIG_F_REPEAT,
+	 .example = "tenancy 17500/1m"},
+	{KEY("guard", "on_limit_error", CONFIG_T_ENUM, "open", guard.on_limit_error,
+	     "Redis unavailable for the limits: open (let mail pass) or closed (4xx)"),
+	 .arg = "open|closed"},
 };
 /* clang-format on */
 
@@ -266,6 +283,8 @@ config_type_name(const struct config_key *key)
 	    [CONFIG_T_HEADER_NAME] = "header name",
 	    [CONFIG_T_REWRITE] = "rewrite rule",
 	    [CONFIG_T_BIND] = "binding",
+	    [CONFIG_T_RCPT_PATTERNS] = "recipient patterns",
+	    [CONFIG_T_LIMIT] = "limit",
 	};
 
 	return names[key->type];
@@ -662,6 +681,58 @@ config_add_binding(const char *text, struct config_binding_list *list, char *why
 	return 0;
 }
 
+/* Blank or comma separated recipient patterns, appended to what is there. */
+static int
+config_add_rcpt_patterns(const char *text, struct config_list *list, char *why, size_t whysize)
+{
+	char canon[ADDR_MAX];
+	const char *p = text, *reason;
+	size_t index = 0;
+
+	while (*(p += strspn(p, ", \t")) != '\0') {
+		size_t len = strcspn(p, ", \t");
+		char *item = xstrndup(p, len);
+
+		p += len;
+		index++;
+		if (config_rcpt_pattern_parse(item, canon, sizeof(canon), &reason) != 0) {
+			snprintf(why, whysize, "item %zu: %s", index, reason);
+			free(item);
+			return -1;
+		}
+		free(item);
+		list->items = xrealloc(list->items, (list->count + 1) * sizeof(char *));
+		list->items[list->count++] = xstrdup(canon);
+	}
+	return 0;
+}
+
+static int
+config_add_limit(const char *text, struct config_limit_list *list, char *why, size_t whysize)
+{
+	struct config_limit limit;
+	const char *reason;
+
+	if (list->count >= CONFIG_LIMITS_MAX)
+		return snprintf(why, whysize, "more than %d limits", CONFIG_LIMITS_MAX), -1;
+	if (config_limit_parse(text, &limit, &reason) != 0) {
+		config_limit_release(&limit);
+		return snprintf(why, whysize, "%s", reason), -1;
+	}
+	list->limits = xrealloc(list->limits, (list->count + 1) * sizeof(limit));
+	list->limits[list->count++] = limit;
+	return 0;
+}
+
+static void
+config_limit_list_release(struct config_limit_list *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		config_limit_release(&list->limits[i]);
+	free(list->limits);
+	memset(list, 0, sizeof(*list));
+}
+
 static void
 config_rewrite_list_release(struct config_rewrite_list *list)
 {
@@ -712,6 +783,10 @@ config_value_set(const struct config_key *key, const char *text, void *field, ch
 		return config_add_rewrite(text, field, why, whysize);
 	case CONFIG_T_BIND:
 		return config_add_binding(text, field, why, whysize);
+	case CONFIG_T_RCPT_PATTERNS:
+		return config_add_rcpt_patterns(text, field, why, whysize);
+	case CONFIG_T_LIMIT:
+		return config_add_limit(text, field, why, whysize);
 	case CONFIG_T_ADDRESS:
 		if (text[0] != '\0')
 			return config_set_address(text, field, why, whysize);
@@ -754,6 +829,12 @@ config_value_release(const struct config_key *key, void *field)
 		break;
 	case CONFIG_T_BIND:
 		config_binding_list_release(field);
+		break;
+	case CONFIG_T_RCPT_PATTERNS:
+		config_list_release(field);
+		break;
+	case CONFIG_T_LIMIT:
+		config_limit_list_release(field);
 		break;
 	default:
 		config_text_store(key, field, "");

@@ -627,3 +627,151 @@ config_url_check(const char *text, const char *schemes, int userinfo_ok, const c
 		*why = "bad host[:port] in the URL";
 	return rc;
 }
+
+int
+config_rcpt_pattern_parse(const char *text, char *out, size_t outsize, const char **why)
+{
+	char canon[ADDR_MAX], domain[ADDR_MAX];
+	int subdomains = strncmp(text, "*@*.", 4) == 0;
+	const char *rest = text;
+
+	*why = "not an address, @domain or *@*.domain";
+	if (subdomains) {
+		if ((size_t)snprintf(domain, sizeof(domain), "@%s", text + 4) >= sizeof(domain))
+			return -1;
+		rest = domain;
+	}
+	if (addr_canon_pattern(rest, strlen(rest), canon, sizeof(canon), why) != ADDR_OK)
+		return -1;
+	if (subdomains && canon[0] != '@') {
+		*why = "*@*. must be followed by a domain";
+		return -1;
+	}
+	if ((size_t)snprintf(out, outsize, "%s%s", subdomains ? "*@*." : "",
+	                     subdomains ? canon + 1 : canon) >= outsize) {
+		*why = "too long";
+		return -1;
+	}
+	return 0;
+}
+
+/* SCOPE[:ID] of a limit line. */
+static int
+config_limit_subject(const char *text, struct config_limit *out, const char **why)
+{
+	static const char *const scopes[] = {"sasl", "sender", "client", "tenancy"};
+	size_t len = strcspn(text, ":");
+	const char *id = text[len] == ':' ? text + len + 1 : "";
+
+	*why = "SCOPE must be sasl, sender, client or tenancy";
+	for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++) {
+		if (strlen(scopes[i]) != len || strncmp(text, scopes[i], len) != 0)
+			continue;
+		out->scope = (enum config_limit_scope)i;
+		out->kind = CONFIG_PATTERN_ANY;
+		if (*id == '\0') {
+			out->id = xstrdup("");
+			return 0;
+		}
+		switch (out->scope) {
+		case CONFIG_LIMIT_SASL:
+			out->kind = CONFIG_PATTERN_LOGIN;
+			out->id = xstrdup(id);
+			return strlen(id) > 255 ? (*why = "login too long", -1) : 0;
+		case CONFIG_LIMIT_SENDER:
+			out->kind = addr_is_domain_pattern(id, strlen(id)) ? CONFIG_PATTERN_DOMAIN
+			                                                   : CONFIG_PATTERN_ADDRESS;
+			return config_address_canon(id, 1, &out->id, why);
+		case CONFIG_LIMIT_CLIENT:
+			out->kind = CONFIG_PATTERN_CIDR;
+			out->id = xstrdup(id);
+			return config_cidr_parse(id, &out->cidr, why);
+		case CONFIG_LIMIT_TENANCY:
+			*why = "tenancy takes no :ID";
+			return -1;
+		}
+	}
+	return -1;
+}
+
+/* COUNT/WINDOW */
+static int
+config_limit_rate(const char *text, struct config_limit *out, const char **why)
+{
+	unsigned long long count;
+	const char *slash = config_digits(text, &count);
+
+	*why = "expected COUNT/WINDOW, e.g. 100/1m";
+	if (slash == NULL || *slash != '/' || count == 0 || count > CONFIG_LIMIT_COUNT_MAX)
+		return -1;
+	out->count = (long)count;
+	if (config_duration_parse(slash + 1, &out->window_ms, why) != 0)
+		return -1;
+	*why = "WINDOW must be whole seconds, from 1s to 1d";
+	if (out->window_ms < 1000 || out->window_ms > 86400000 || out->window_ms % 1000 != 0)
+		return -1;
+	return 0;
+}
+
+/* [CODE [DSN]]: a 4xx or 5xx reply and an enhanced status code of the same class. */
+static int
+config_limit_code(const struct config_list *tokens, struct config_limit *out, const char **why)
+{
+	const char *code = tokens->count > 2 ? tokens->items[2] : "451";
+	const char *dsn = tokens->count > 3 ? tokens->items[3] : NULL;
+	unsigned a, b, c;
+	char end;
+
+	*why = "CODE must be a 4xx or 5xx reply code";
+	if (strlen(code) != 3 || strspn(code, "0123456789") != 3 ||
+	    (code[0] != '4' && code[0] != '5'))
+		return -1;
+	memcpy(out->code, code, 4);
+	if (dsn == NULL) {
+		snprintf(out->dsn, sizeof(out->dsn), "%c.7.1", code[0]);
+		return 0;
+	}
+	*why = "DSN must be an enhanced status code X.Y.Z of the same class as CODE";
+	if (strlen(dsn) >= sizeof(out->dsn) || dsn[0] != code[0] ||
+	    sscanf(dsn, "%u.%u.%u%c", &a, &b, &c, &end) != 3 || b > 999 || c > 999)
+		return -1;
+	memcpy(out->dsn, dsn, strlen(dsn) + 1);
+	return 0;
+}
+
+int
+config_limit_parse(const char *text, struct config_limit *out, const char **why)
+{
+	struct config_list tokens;
+	size_t count = config_tokens(text, &tokens, 4);
+	static const char *const names[] = {"sasl", "sender", "client", "tenancy"};
+	char window[32];
+	size_t size;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	*why = "expected SCOPE[:ID] COUNT/WINDOW [CODE [DSN]]";
+	if (count < 2 || count > 4)
+		goto done;
+	if (config_limit_subject(tokens.items[0], out, why) != 0 ||
+	    config_limit_rate(tokens.items[1], out, why) != 0 ||
+	    config_limit_code(&tokens, out, why) != 0)
+		goto done;
+	snprintf(window, sizeof(window), "%s", strchr(tokens.items[1], '/') + 1);
+	size = strlen(out->id) + sizeof(window) + 32;
+	out->text = xmalloc(size);
+	snprintf(out->text, size, "%s%s%s %ld/%s", names[out->scope], *out->id ? ":" : "", out->id,
+	         out->count, window);
+	rc = 0;
+done:
+	config_list_release(&tokens);
+	return rc;
+}
+
+void
+config_limit_release(struct config_limit *limit)
+{
+	free(limit->id);
+	free(limit->text);
+	memset(limit, 0, sizeof(*limit));
+}

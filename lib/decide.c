@@ -30,6 +30,10 @@ static const struct {
     [REASON_FROM_INVALID] = {"from-invalid", "550", "5.7.1"},
     [REASON_RCPT_SUPPRESSED] = {"recipient-suppressed", "550", "5.1.1"},
     [REASON_STATE_UNAVAILABLE] = {"state-unavailable", "451", "4.3.0"},
+    [REASON_GUARD_NOT_ALLOWED] = {"guard-not-allowed", "550", "5.7.1"},
+    [REASON_GUARD_REDIRECT] = {"guard-redirect", NULL, NULL},
+    [REASON_GUARD_LIMIT] = {"guard-limit", "451", "4.7.1"},
+    [REASON_GUARD_LIMIT_ERROR] = {"guard-limit-unavailable", "451", "4.7.1"},
 };
 
 const char *
@@ -49,6 +53,10 @@ decide_policy_from_config(struct decide_policy *policy, const struct edg_config 
 	policy->bindings = &cfg->bindings.list;
 	policy->bindings_enforce = cfg->bindings.enforce;
 	policy->default_sender = cfg->milter.default_sender;
+	policy->allow_recipients = &cfg->guard.allow_recipients;
+	policy->redirect_to = cfg->guard.redirect_to;
+	policy->limits = &cfg->guard.limits;
+	policy->on_limit_error = cfg->guard.on_limit_error;
 }
 
 /* Make out a verdict; text is printf-formatted, control characters become '?'. */
@@ -104,7 +112,8 @@ static void
 decide_finish(const struct decide_policy *policy, struct verdict *out)
 {
 	if (policy->mode == CONFIG_MODE_MONITOR &&
-	    (out->action == VERDICT_REJECT || out->action == VERDICT_TEMPFAIL)) {
+	    (out->action == VERDICT_REJECT || out->action == VERDICT_TEMPFAIL ||
+	     out->action == VERDICT_REDIRECT)) {
 		out->would_refuse = 1;
 		out->action = VERDICT_PASS;
 	}
@@ -375,13 +384,68 @@ decide_header_from(const struct decide_policy *policy, struct state *st,
 }
 
 void
-decide_header_from_invalid(const struct decide_policy *policy, const char *why,
-                           struct verdict *out)
+decide_header_from_invalid(const struct decide_policy *policy, const char *why, struct verdict *out)
 {
 	decide_clear(out);
 	decide_set(out, VERDICT_REJECT, REASON_FROM_INVALID,
 	           "From: header cannot be parsed (%s); OCI Email Delivery would refuse this "
 	           "message",
 	           why);
+	decide_finish(policy, out);
+}
+
+void
+decide_guard_recipient(const struct decide_policy *policy, const char *recipient,
+                       struct verdict *out)
+{
+	decide_clear(out);
+	if (guard_recipient_allowed(policy->allow_recipients, recipient))
+		decide_set(out, VERDICT_PASS, REASON_NONE, "allowed recipient");
+	else if (policy->redirect_to != NULL && *policy->redirect_to != '\0') {
+		decide_set(out, VERDICT_REDIRECT, REASON_GUARD_REDIRECT,
+		           "<%s> is not on this gateway's recipient allow-list (edg guard): "
+		           "message redirected to <%s>",
+		           recipient, policy->redirect_to);
+		snprintf(out->rewrite_to, sizeof(out->rewrite_to), "%s", policy->redirect_to);
+	} else
+		decide_set(out, VERDICT_REJECT, REASON_GUARD_NOT_ALLOWED,
+		           "<%s> is not on this gateway's recipient allow-list (edg guard "
+		           "allow_recipients)",
+		           recipient);
+	decide_finish(policy, out);
+}
+
+void
+decide_guard_limit(const struct decide_policy *policy, enum guard_outcome outcome,
+                   const struct config_limit *limit, const char *id, struct verdict *out)
+{
+	decide_clear(out);
+	switch (outcome) {
+	case GUARD_UNDER:
+		decide_set(out, VERDICT_PASS, REASON_NONE, "within the rate limits");
+		break;
+	case GUARD_OVER:
+		decide_set(
+		    out, limit->code[0] == '5' ? VERDICT_REJECT : VERDICT_TEMPFAIL,
+		    REASON_GUARD_LIMIT, "rate limit reached: %s%s%s (edg guard)%s", limit->text,
+		    limit->kind == CONFIG_PATTERN_ANY && limit->scope != CONFIG_LIMIT_TENANCY
+		        ? " for "
+		        : "",
+		    limit->kind == CONFIG_PATTERN_ANY && limit->scope != CONFIG_LIMIT_TENANCY ? id
+		                                                                              : "",
+		    limit->code[0] == '4' ? ", try again later" : "");
+		out->code = limit->code;
+		out->dsn = limit->dsn;
+		break;
+	case GUARD_ERROR:
+		if (policy->on_limit_error == CONFIG_ON_LIMIT_ERROR_OPEN) {
+			decide_set(out, VERDICT_PASS, REASON_GUARD_LIMIT_ERROR,
+			           "rate limits unavailable, accepted (on_limit_error = open)");
+			out->code = out->dsn = NULL;
+		} else
+			decide_set(out, VERDICT_TEMPFAIL, REASON_GUARD_LIMIT_ERROR,
+			           "rate limits temporarily unavailable, try again later");
+		break;
+	}
 	decide_finish(policy, out);
 }

@@ -21,10 +21,15 @@ static void
 policy_answer_verdict(struct policy_answer *out, const struct verdict *v)
 {
 	out->verdict = *v;
-	if (v->would_refuse) {
+	if (v->would_refuse && v->code == NULL) {
+		out->refused = 1;
+		snprintf(out->reply, sizeof(out->reply), "action=WARN %s\n\n", v->text);
+	} else if (v->would_refuse) {
 		out->refused = 1;
 		snprintf(out->reply, sizeof(out->reply), "action=WARN %s %s %s\n\n", v->code,
 		         v->dsn, v->text);
+	} else if (v->action == VERDICT_REDIRECT) {
+		snprintf(out->reply, sizeof(out->reply), "action=REDIRECT %s\n\n", v->rewrite_to);
 	} else if (v->action == VERDICT_REJECT || v->action == VERDICT_TEMPFAIL) {
 		out->refused = 1;
 		snprintf(out->reply, sizeof(out->reply), "action=%s %s %s\n\n", v->code, v->dsn,
@@ -41,6 +46,8 @@ policy_answer_client(const struct policy_request *req, struct decide_client *cli
 
 	memset(client, 0, sizeof(*client));
 	client->sasl_login = req->value[POLICY_SASL_USERNAME];
+	if ((req->overlong >> POLICY_CLIENT_ADDRESS) & 1)
+		return;
 	if (inet_pton(AF_INET, ip, client->addr) == 1)
 		client->family = AF_INET;
 	else if (inet_pton(AF_INET6, ip, client->addr) == 1)
@@ -62,9 +69,63 @@ policy_answer_addr(const struct policy_request *req, enum policy_attr attr, char
 	return addr_canon(value, strlen(value), out, ADDR_MAX, NULL) == ADDR_OK ? 0 : -1;
 }
 
+/* A verdict that stops the answer: a refusal, or a refusal monitor mode let pass. */
+static int
+policy_answer_final(const struct verdict *v)
+{
+	return v->action == VERDICT_REJECT || v->action == VERDICT_TEMPFAIL || v->would_refuse;
+}
+
+/* Count the recipient; the limit's verdict replaces *v when it refuses (or would). */
+static void
+policy_answer_limits(const struct decide_policy *policy, const struct policy_guard *guard,
+                     const struct policy_request *req, const struct decide_client *client,
+                     const struct policy_answer *out, struct verdict *v)
+{
+	const struct config_limit *limit = NULL;
+	const char *id = "";
+	struct guard_who who = {
+	    .sasl_login = client->sasl_login,
+	    .sender = out->sender,
+	    .client_ip = client->family ? req->value[POLICY_CLIENT_ADDRESS] : "",
+	    .family = client->family,
+	};
+	enum guard_outcome outcome;
+	struct verdict limited;
+
+	if (guard == NULL || guard->count == NULL)
+		return;
+	memcpy(who.addr, client->addr, sizeof(who.addr));
+	outcome = guard->count(guard->arg, &who, &limit, &id);
+	if (outcome == GUARD_OVER && limit == NULL)
+		outcome = GUARD_ERROR;
+	decide_guard_limit(policy, outcome, limit, id, &limited);
+	if (policy_answer_final(&limited) && !v->would_refuse)
+		*v = limited;
+	else if (limited.reason == REASON_GUARD_LIMIT_ERROR && v->reason == REASON_NONE)
+		v->reason = REASON_GUARD_LIMIT_ERROR; /* passed open: counted and logged as such */
+}
+
+/* RCPT: allow-list, then suppression (unless redirected), then the limits. */
+static void
+policy_answer_recipient(const struct decide_policy *policy, struct state *st,
+                        const struct policy_guard *guard, const struct policy_request *req,
+                        const struct decide_client *client, struct policy_answer *out)
+{
+	struct verdict v;
+
+	decide_guard_recipient(policy, out->recipient, &v);
+	if (!policy_answer_final(&v) && v.action != VERDICT_REDIRECT)
+		decide_recipient(policy, st, out->recipient, &v);
+	if (v.action != VERDICT_REJECT && v.action != VERDICT_TEMPFAIL)
+		policy_answer_limits(policy, guard, req, client, out, &v);
+	policy_answer_verdict(out, &v);
+}
+
 void
-policy_answer(const struct decide_policy *policy, struct state *st,
-              const struct policy_request *req, struct policy_answer *out)
+policy_answer_guarded(const struct decide_policy *policy, struct state *st,
+                      const struct policy_guard *guard, const struct policy_request *req,
+                      struct policy_answer *out)
 {
 	const char *stage = req->value[POLICY_PROTOCOL_STATE];
 	struct decide_client client;
@@ -86,7 +147,7 @@ policy_answer(const struct decide_policy *policy, struct state *st,
 	}
 	policy_answer_client(req, &client);
 	decide_sender(policy, st, &client, out->sender, &v);
-	if (v.action == VERDICT_REJECT || v.action == VERDICT_TEMPFAIL || v.would_refuse || !rcpt) {
+	if (policy_answer_final(&v) || !rcpt) {
 		policy_answer_verdict(out, &v);
 		return;
 	}
@@ -94,6 +155,12 @@ policy_answer(const struct decide_policy *policy, struct state *st,
 		out->unexpected = 1;
 		return;
 	}
-	decide_recipient(policy, st, out->recipient, &v);
-	policy_answer_verdict(out, &v);
+	policy_answer_recipient(policy, st, guard, req, &client, out);
+}
+
+void
+policy_answer(const struct decide_policy *policy, struct state *st,
+              const struct policy_request *req, struct policy_answer *out)
+{
+	policy_answer_guarded(policy, st, NULL, req, out);
 }

@@ -75,11 +75,13 @@ policyd_reload(struct policyd *pd)
 		          pd->config_path);
 		return;
 	}
+	policyd_guard_reconfigure(pd->guard, cfg);
 	policyd_settings_free(pd->settings);
 	pd->settings = policyd_settings_new(cfg);
 	log_set_level(cfg->log.level);
 	state_set_max_stale(pd->state, (long)cfg->policyd.daemon.max_stale_ms);
 	log_info("reload: configuration %s in force", pd->config_path);
+	policyd_guard_announce(cfg);
 }
 
 static int
@@ -118,6 +120,7 @@ policyd_start(struct policyd *pd, struct edg_config *cfg)
 		fatalx("%s", err);
 	if ((pd->state = state_open_config(cfg, (long)d->max_stale_ms, err, sizeof(err))) == NULL)
 		fatalx("redis: %s", err);
+	pd->guard = policyd_guard_new(cfg);
 	policyd_metrics_register();
 	state_metrics_register(pd->state);
 	if (d->metrics_listen.kind != CONFIG_SOCKET_NONE &&
@@ -126,6 +129,7 @@ policyd_start(struct policyd *pd, struct edg_config *cfg)
 	log_info("listening on %s, state from %s (prefix %s)%s", d->listen.spec,
 	         cfg->redis.url.text, cfg->redis.prefix,
 	         d->mode == CONFIG_MODE_MONITOR ? ", monitor mode: nothing is refused" : "");
+	policyd_guard_announce(cfg);
 }
 
 int
@@ -164,6 +168,7 @@ main(int argc, char **argv)
 	         policyd_counted(PM_TEMPFAIL), policyd_counted(PM_PROTOCOL_ERRORS));
 	metrics_stop(pd.metrics);
 	state_close(pd.state);
+	policyd_guard_free(pd.guard);
 	policyd_settings_free(pd.settings);
 	close(pd.listen_fd);
 	close(pd.signal_fd);

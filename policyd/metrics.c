@@ -7,6 +7,10 @@
  *	edg_policyd_unexpected_requests_total, edg_policyd_protocol_errors_total
  *	edg_policyd_connections_total, edg_policyd_connections_refused_total,
  *	edg_policyd_connections                     open now
+ *	edg_policyd_guard_refused_total{guard="allow_recipients"}, edg_policyd_guard_
+ *	redirected_total, edg_policyd_guard_deferred_total{scope=sasl|sender|client|
+ *	tenancy} (refused by a limit; monitor mode counts would-be refusals too),
+ *	edg_policyd_guard_errors_total              recipients the limits could not count
  */
 #include <stdio.h>
 
@@ -33,6 +37,25 @@ static struct metric policyd_metrics[PM_COUNT] = {
     [PM_CONNECTIONS_REFUSED] = METRIC_COUNTER_INIT("edg_policyd_connections_refused_total",
                                                    "connections closed over max_connections", NULL),
     [PM_CONNECTIONS_OPEN] = METRIC_GAUGE_INIT("edg_policyd_connections", "connections open", NULL),
+    [PM_GUARD_NOT_ALLOWED] =
+        METRIC_COUNTER_INIT("edg_policyd_guard_refused_total",
+                            "recipients refused by the allow-list", "guard=\"allow_recipients\""),
+    [PM_GUARD_REDIRECTED] = METRIC_COUNTER_INIT("edg_policyd_guard_redirected_total",
+                                                "recipients off the allow-list redirected", NULL),
+    [PM_GUARD_DEFERRED_SASL] = METRIC_COUNTER_INIT(
+        "edg_policyd_guard_deferred_total", "recipients refused by a rate limit", "scope=\"sasl\""),
+    [PM_GUARD_DEFERRED_SENDER] =
+        METRIC_COUNTER_INIT("edg_policyd_guard_deferred_total",
+                            "recipients refused by a rate limit", "scope=\"sender\""),
+    [PM_GUARD_DEFERRED_CLIENT] =
+        METRIC_COUNTER_INIT("edg_policyd_guard_deferred_total",
+                            "recipients refused by a rate limit", "scope=\"client\""),
+    [PM_GUARD_DEFERRED_TENANCY] =
+        METRIC_COUNTER_INIT("edg_policyd_guard_deferred_total",
+                            "recipients refused by a rate limit", "scope=\"tenancy\""),
+    [PM_GUARD_ERRORS] =
+        METRIC_COUNTER_INIT("edg_policyd_guard_errors_total",
+                            "recipients decided without the rate limits (Redis unavailable)", NULL),
 };
 
 static struct metric policyd_reason_metrics[REASON_COUNT];
@@ -64,6 +87,13 @@ policyd_count_reason(enum verdict_reason reason)
 {
 	if ((unsigned)reason < REASON_COUNT)
 		metrics_add(&policyd_reason_metrics[reason], 1);
+}
+
+void
+policyd_count_scope(enum config_limit_scope scope)
+{
+	if ((unsigned)scope <= CONFIG_LIMIT_TENANCY)
+		policyd_count((enum policyd_metric)(PM_GUARD_DEFERRED_SASL + (int)scope), 1);
 }
 
 long long

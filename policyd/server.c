@@ -101,16 +101,18 @@ server_log_answer(const struct policy_request *req, const struct policy_answer *
 	const struct verdict *v = &a->verdict;
 	const char *what = v->would_refuse                 ? "would reject (monitor)"
 	                   : v->action == VERDICT_TEMPFAIL ? "tempfail"
+	                   : v->action == VERDICT_REDIRECT ? "redirect"
 	                                                   : "reject";
 
-	if (!a->refused)
+	if (!a->refused && v->action != VERDICT_REDIRECT)
 		return;
 	log_qid(LOG_INFO, req->value[POLICY_QUEUE_ID],
 	        "%s: %s from %.100s[%.64s]: sender=<%s> rcpt=<%s> sasl=%.64s reason=%s: %s %s %s",
 	        what, a->stage, req->value[POLICY_CLIENT_NAME], req->value[POLICY_CLIENT_ADDRESS],
 	        a->sender, a->recipient,
 	        *req->value[POLICY_SASL_USERNAME] ? req->value[POLICY_SASL_USERNAME] : "-",
-	        decide_reason_name(v->reason), v->code, v->dsn, v->text);
+	        decide_reason_name(v->reason), v->code ? v->code : "-", v->dsn ? v->dsn : "-",
+	        v->text);
 }
 
 static void
@@ -118,6 +120,10 @@ server_count(const struct policy_answer *a)
 {
 	policyd_count(PM_REQUESTS, 1);
 	policyd_count_reason(a->verdict.reason);
+	if (a->verdict.reason == REASON_GUARD_NOT_ALLOWED)
+		policyd_count(PM_GUARD_NOT_ALLOWED, 1);
+	else if (a->verdict.reason == REASON_GUARD_REDIRECT)
+		policyd_count(PM_GUARD_REDIRECTED, 1);
 	if (a->unexpected)
 		policyd_count(PM_UNEXPECTED, 1);
 	if (a->verdict.would_refuse)
@@ -136,7 +142,9 @@ server_answer(struct policyd *pd, struct conn *c)
 	const struct policy_request *req = policy_request(c->parser);
 	struct policy_answer answer;
 
-	policy_answer(&pd->settings->policy, pd->state, req, &answer);
+	struct policy_guard guard = {.count = policyd_guard_count, .arg = pd->guard};
+
+	policy_answer_guarded(&pd->settings->policy, pd->state, &guard, req, &answer);
 	if (answer.unexpected)
 		log_qid(LOG_NOTICE, req->value[POLICY_QUEUE_ID],
 		        "unexpected request=%.64s protocol_state=%.32s sender=<%.100s>: DUNNO",
@@ -299,6 +307,7 @@ policyd_serve(struct policyd *pd)
 			server_event(pd, &events[i]);
 		if (timefmt_monotonic_ms() - last_sweep >= 1000) {
 			server_sweep(pd);
+			policyd_guard_tick(pd->guard, timefmt_now_ms());
 			last_sweep = timefmt_monotonic_ms();
 		}
 	}

@@ -327,14 +327,138 @@ test_header_from_table(void **unused)
 	state_close(st);
 }
 
+/* [guard]: the allow-list (refuse or redirect) and the verdicts of the rate limits. */
+struct guard_case {
+	const char *conf;
+	const char *recipient;
+	enum verdict_action action;
+	enum verdict_reason reason;
+	int would_refuse;
+	const char *code, *dsn, *text, *rewrite_to;
+};
+
+#define GUARD_LIST "[guard]\nallow_recipients = qa@example.com @staging.example.com\n"
+
+static const struct guard_case guard_cases[] = {
+    {"", "anyone@example.net", VERDICT_PASS, REASON_NONE, 0, NULL, NULL, NULL, ""},
+    {GUARD_LIST, "qa@example.com", VERDICT_PASS, REASON_NONE, 0, NULL, NULL, NULL, ""},
+    {GUARD_LIST, "x@staging.example.com", VERDICT_PASS, REASON_NONE, 0, NULL, NULL, NULL, ""},
+    {GUARD_LIST, "customer@example.net", VERDICT_REJECT, REASON_GUARD_NOT_ALLOWED, 0, "550",
+     "5.7.1",
+     "<customer@example.net> is not on this gateway's recipient allow-list (edg guard "
+     "allow_recipients)",
+     ""},
+    {GUARD_LIST "redirect_to = Catch@Example.com\n", "customer@example.net", VERDICT_REDIRECT,
+     REASON_GUARD_REDIRECT, 0, NULL, NULL,
+     "<customer@example.net> is not on this gateway's recipient allow-list (edg guard): message "
+     "redirected to <catch@example.com>",
+     "catch@example.com"},
+    {GUARD_LIST "redirect_to = catch@example.com\n", "qa@example.com", VERDICT_PASS, REASON_NONE, 0,
+     NULL, NULL, NULL, ""},
+    {GUARD_LIST "[policyd]\nmode = monitor\n", "customer@example.net", VERDICT_PASS,
+     REASON_GUARD_NOT_ALLOWED, 1, "550", "5.7.1", NULL, ""},
+    {GUARD_LIST "redirect_to = catch@example.com\n[policyd]\nmode = monitor\n",
+     "customer@example.net", VERDICT_PASS, REASON_GUARD_REDIRECT, 1, NULL, NULL, NULL,
+     "catch@example.com"},
+};
+
+static void
+test_guard_recipients(void **unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < sizeof(guard_cases) / sizeof(guard_cases[0]); i++) {
+		const struct guard_case *c = &guard_cases[i];
+		struct edg_config *cfg = test_config(c->conf);
+		struct decide_policy policy;
+		struct verdict v;
+
+		decide_policy_from_config(&policy, cfg, &cfg->policyd.daemon);
+		decide_guard_recipient(&policy, c->recipient, &v);
+		if (v.action != c->action || v.reason != c->reason ||
+		    v.would_refuse != c->would_refuse)
+			fail_msg("case %zu: action %d reason %s would_refuse %d", i, v.action,
+			         decide_reason_name(v.reason), v.would_refuse);
+		if (c->code != NULL) {
+			assert_string_equal(v.code, c->code);
+			assert_string_equal(v.dsn, c->dsn);
+		} else {
+			assert_null(v.code);
+		}
+		if (c->text != NULL)
+			assert_string_equal(v.text, c->text);
+		assert_string_equal(v.rewrite_to, c->rewrite_to);
+		config_free(cfg);
+	}
+}
+
+static void
+test_guard_limits(void **unused)
+{
+	static const struct {
+		const char *conf;
+		enum guard_outcome outcome;
+		enum verdict_action action;
+		enum verdict_reason reason;
+		int would_refuse;
+		const char *code, *dsn, *text;
+	} cases[] = {
+	    {"limit = sasl:billing-app 5/1m\n", GUARD_UNDER, VERDICT_PASS, REASON_NONE, 0, NULL,
+	     NULL, NULL},
+	    {"limit = sasl:billing-app 5/1m\n", GUARD_OVER, VERDICT_TEMPFAIL, REASON_GUARD_LIMIT, 0,
+	     "451", "4.7.1",
+	     "rate limit reached: sasl:billing-app 5/1m (edg guard), try again later"},
+	    {"limit = sasl 5/1h\n", GUARD_OVER, VERDICT_TEMPFAIL, REASON_GUARD_LIMIT, 0, "451",
+	     "4.7.1", "rate limit reached: sasl 5/1h for the-id (edg guard), try again later"},
+	    {"limit = tenancy 49000/1d 452 4.5.3\n", GUARD_OVER, VERDICT_TEMPFAIL,
+	     REASON_GUARD_LIMIT, 0, "452", "4.5.3",
+	     "rate limit reached: tenancy 49000/1d (edg guard), try again later"},
+	    {"limit = client:10.0.0.0/8 100/1m 550\n", GUARD_OVER, VERDICT_REJECT,
+	     REASON_GUARD_LIMIT, 0, "550", "5.7.1",
+	     "rate limit reached: client:10.0.0.0/8 100/1m (edg guard)"},
+	    {"limit = tenancy 5/1m\n", GUARD_ERROR, VERDICT_PASS, REASON_GUARD_LIMIT_ERROR, 0, NULL,
+	     NULL, "rate limits unavailable, accepted (on_limit_error = open)"},
+	    {"limit = tenancy 5/1m\non_limit_error = closed\n", GUARD_ERROR, VERDICT_TEMPFAIL,
+	     REASON_GUARD_LIMIT_ERROR, 0, "451", "4.7.1",
+	     "rate limits temporarily unavailable, try again later"},
+	    {"limit = tenancy 5/1m\n[policyd]\nmode = monitor\n", GUARD_OVER, VERDICT_PASS,
+	     REASON_GUARD_LIMIT, 1, "451", "4.7.1", NULL},
+	};
+
+	(void)unused;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char conf[512];
+		struct edg_config *cfg;
+		struct decide_policy policy;
+		struct verdict v;
+
+		snprintf(conf, sizeof(conf), "[guard]\n%s", cases[i].conf);
+		cfg = test_config(conf);
+		decide_policy_from_config(&policy, cfg, &cfg->policyd.daemon);
+		decide_guard_limit(&policy, cases[i].outcome, &cfg->guard.limits.limits[0],
+		                   "the-id", &v);
+		if (v.action != cases[i].action || v.reason != cases[i].reason ||
+		    v.would_refuse != cases[i].would_refuse)
+			fail_msg("case %zu: action %d reason %s would_refuse %d", i, v.action,
+			         decide_reason_name(v.reason), v.would_refuse);
+		if (cases[i].code != NULL) {
+			assert_string_equal(v.code, cases[i].code);
+			assert_string_equal(v.dsn, cases[i].dsn);
+		} else {
+			assert_null(v.code);
+		}
+		if (cases[i].text != NULL)
+			assert_string_equal(v.text, cases[i].text);
+		config_free(cfg);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sender_table),
-	    cmocka_unit_test(test_recipients),
-	    cmocka_unit_test(test_state_errors),
-	    cmocka_unit_test(test_header_from_table),
+	    cmocka_unit_test(test_sender_table),     cmocka_unit_test(test_recipients),
+	    cmocka_unit_test(test_state_errors),     cmocka_unit_test(test_header_from_table),
+	    cmocka_unit_test(test_guard_recipients), cmocka_unit_test(test_guard_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
