@@ -165,6 +165,7 @@ milter_log_envelope(const struct milter_conn *conn, const struct milter_msg *msg
 {
 	int quiet = v->action == VERDICT_PASS && !v->would_refuse;
 
+	milter_count(stage, v);
 	log_qid(quiet ? LOG_DEBUG : LOG_INFO, msg->queue_id,
 	        "%s: %s from %.100s[%s]: sender=<%s>%s%s%s sasl=%.64s reason=%s: %s%s%s%s%s", stage,
 	        milter_verdict_word(v), conn->client_name, conn->client_text, msg->sender_raw,
@@ -390,6 +391,7 @@ milter_log_message(const struct milter_conn *conn, const struct milter_msg *msg,
 {
 	const struct verdict *v = &plan->verdict;
 
+	milter_count("EOM", v);
 	log_qid(LOG_INFO, msg->queue_id,
 	        "EOM: %s from %.100s[%s]: sender=<%s> from_headers=%zu from_addresses=%zu "
 	        "rcpts=%u sasl=%.64s reason=%s: %s%s%s%s%s%s%s%s",

@@ -261,6 +261,7 @@ milter_start(struct edg_config *cfg)
 	if (daemon_drop_privileges(d->user, err, sizeof(err)) != 0)
 		fatalx("%s", err);
 	milter_state_open(cfg);
+	milter_metrics_start(cfg);
 	milter_settings_install(cfg);
 	milter_reload_start();
 	milter_transport_start();
@@ -302,6 +303,7 @@ main(int argc, char **argv)
 	milter_start(cfg);
 	rc = smfi_main();
 	log_info("stopping%s", rc == MI_SUCCESS ? "" : " after a libmilter failure");
+	milter_metrics_stop();
 	state_close(milter_state);
 	milter_settings_shutdown();
 	return rc == MI_SUCCESS ? 0 : 1;

@@ -117,6 +117,12 @@ struct milter_from_plan {
 	size_t addresses; /* addresses found in the From: headers */
 };
 
+/* metrics.c */
+void milter_metrics_start(const struct edg_config *cfg);
+void milter_metrics_stop(void);
+void milter_count(const char *stage, const struct verdict *v);
+void milter_count_transport(const struct verdict *v);
+
 extern struct smfiDesc milter_desc;
 extern struct state *milter_state;
 

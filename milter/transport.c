@@ -106,6 +106,7 @@ milter_transport_lookup(const struct milter_socketmap_request *req, char *text, 
 		snprintf(text, size, "%s", v.text);
 		status = "TEMP";
 	}
+	milter_count_transport(&v);
 	if (v.action != VERDICT_PASS || v.would_refuse)
 		log_qid(v.action == VERDICT_TEMPFAIL ? LOG_NOTICE : LOG_INFO, NULL,
 		        "transport: %s rcpt=<%s> reason=%s: %s %s %s",

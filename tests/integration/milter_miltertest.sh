@@ -28,6 +28,11 @@ command -v miltertest >/dev/null || skip_all "miltertest is not installed"
 
 REDIS_SOCK_PERM=777 redis_start "$T/redis"
 chmod 755 "$T/redis"
+METRICS_PORT=$(free_port)
+metric() {
+	python3 -c "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:$METRICS_PORT/metrics', timeout=5).read().decode())" |
+		awk -v m="$1" '$1 == m { print $2 }'
+}
 state_init
 for s in app@example.com billing@example.com @example.org noreply@example.com; do state_sender "$s"; done
 state_suppress gone@example.net HARDBOUNCE 2026-01-02T03:04:05.678Z
@@ -48,6 +53,7 @@ mode = $1
 max_stale = $2
 on_state_error = ${3:-tempfail}
 timeout = 10s
+metrics_listen = inet:127.0.0.1:$METRICS_PORT
 [rewrite]
 rule = header @corp.example ${4:-noreply@example.com}
 rule = envelope @host.local noreply@example.com
@@ -114,12 +120,20 @@ else
 	ok "log: smuggled text only inside logged values"
 fi
 expect_eq "no crash so far" 0 "$(kill -0 "$MILTER_PID" 2>/dev/null; echo $?)"
+for m in 'edg_milter_decisions_total{stage="mail",verdict="reject"}' \
+	'edg_milter_decisions_total{stage="rcpt",verdict="reject"}' \
+	'edg_milter_decisions_total{stage="eom",verdict="rewrite"}' \
+	'edg_milter_reasons_total{reason="recipient-suppressed"}'; do
+	n=$(metric "$m")
+	[ "${n:-0}" -ge 1 ] && ok "metrics: $m = $n" || not_ok "metrics: $m counted" "${n:-absent}"
+done
+expect_eq "metrics: the state view's gauge" 1 "$(metric edg_state_suppressions)"
 
 # SIGUSR1 in the middle of a message: it keeps its settings, the next gets the new ones.
 cat >"$T/reload.sh" <<SH
 #!/bin/bash
 $(declare -f write_conf)
-T=$T REDIS_SOCK=$REDIS_SOCK
+T=$T REDIS_SOCK=$REDIS_SOCK METRICS_PORT=$METRICS_PORT
 n=\$(grep -c 'reload: configuration' "$T/milter.log")
 write_conf enforce 1h tempfail app@example.com
 kill -USR1 $MILTER_PID
