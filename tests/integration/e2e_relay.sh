@@ -225,10 +225,11 @@ use plain
 for i in 1 2; do
 	send "$PLAIN_PORT" "plain-noise-$i" --from cron@host.local --to alice@example.net --header "From: cron@host.local" >/dev/null
 done
+for _ in $(seq 1 200); do [ "$(grep -c ' S: 535 ' "$T/oci/smtp.log.throttle")" -ge 3 ] && break; sleep 0.1; done
+send "$PLAIN_PORT" plain-victim --from app@example.com --to alice@example.net --header "From: app@example.com" >/dev/null
 for _ in $(seq 1 200); do grep -q ' S: 421 ' "$T/oci/smtp.log.throttle" && break; sleep 0.1; done
 expect_match "without edg: OCI throttles the relay after repeated 535s" '421 Too many auth failures, try again later' \
 	"$(cat "$T/oci/smtp.log.throttle")"
-send "$PLAIN_PORT" plain-victim --from app@example.com --to alice@example.net --header "From: app@example.com" >/dev/null
 use edg
 edg_send edg-victim --from app@example.com --to alice@example.net --header "From: app@example.com"
 for _ in $(seq 1 100); do postfix_log | grep -q 'to=<alice@example.net>.*status=deferred.*421 Too many auth failures' && break; sleep 0.1; done
