@@ -404,8 +404,11 @@ decide_guard_recipient(const struct decide_policy *policy, const char *recipient
 	else if (policy->redirect_to != NULL && *policy->redirect_to != '\0') {
 		decide_set(out, VERDICT_REDIRECT, REASON_GUARD_REDIRECT,
 		           "<%s> is not on this gateway's recipient allow-list (edg guard): "
-		           "message redirected to <%s>",
-		           recipient, policy->redirect_to);
+		           "message %s to <%s>",
+		           recipient,
+		           policy->mode == CONFIG_MODE_MONITOR ? "would be redirected"
+		                                               : "redirected",
+		           policy->redirect_to);
 		snprintf(out->rewrite_to, sizeof(out->rewrite_to), "%s", policy->redirect_to);
 	} else
 		decide_set(out, VERDICT_REJECT, REASON_GUARD_NOT_ALLOWED,
