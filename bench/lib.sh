@@ -78,6 +78,7 @@ bench_wait_loaded() { # LOG PID
 
 bench_policyd_up() {
 	bench_conf "$1"
+	: >"$1/policyd.log" # a "state: loaded" of an earlier size must not count
 	"$B/edg-policyd" -f -c "$1/edg.conf" 2>>"$1/policyd.log" &
 	PD_PID=$!
 	bench_wait_loaded "$1/policyd.log" "$PD_PID"
@@ -85,6 +86,7 @@ bench_policyd_up() {
 
 bench_milter_up() {
 	bench_conf "$1"
+	: >"$1/milter.log"
 	"$B/edg-milter" -f -c "$1/edg.conf" 2>>"$1/milter.log" &
 	MILTER_PID=$!
 	bench_wait_loaded "$1/milter.log" "$MILTER_PID"

@@ -35,6 +35,20 @@ if [ -s "$D/postfix.txt" ]; then
 		awk -v n="$n" '$1 == n && $2 == "delivered" { printf " %s | %s |\n", $3, $5 }' "$D/postfix.txt"
 	done
 	echo
+	if grep -q '^raw postfix' "$D/raw.txt" 2>/dev/null; then
+		echo "Spread of the per-round ratios (lowest .. highest of the rounds): the noise of a shared machine."
+		echo
+		echo "| suppressions | d/a | e/c | f/c | f/a | f/b | c/a | g/a | d/g |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		awk '$2 == "postfix" { split($3, kv, "="); n = kv[2]; t[n, $5, $7] = $11; if (!(n in seen)) { seen[n] = 1; ns[++k] = n } if ($5 > maxr[n]) maxr[n] = $5 }
+		     END { np = split("d/a e/c f/c f/a f/b c/a g/a d/g", ps, " ")
+		           for (i = 1; i <= k; i++) { n = ns[i]; printf "| %s |", n
+		             for (j = 1; j <= np; j++) { split(ps[j], q, "/"); lo = 1e9; hi = 0
+		               for (r = 1; r <= maxr[n]; r++) if ((n, r, q[1]) in t && (n, r, q[2]) in t) { x = t[n, r, q[2]] / t[n, r, q[1]]; if (x < lo) lo = x; if (x > hi) hi = x }
+		               if (hi > 0) printf " %.2f .. %.2f |", lo, hi; else printf " |" }
+		             print "" } }' "$D/raw.txt"
+		echo
+	fi
 	if grep -q cpu_us_per_message "$D/postfix.txt"; then
 		echo "CPU time (user + system) each daemon used per message it saw during these runs:"
 		echo
