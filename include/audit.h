@@ -10,6 +10,7 @@
  *	void audit_spool(struct audit *audit, const char *kind, const char *op,
  *	    const char *address, const char *reason, const char *oci_id);
  *	size_t audit_publish(struct audit *audit);
+ *	size_t audit_pending(const struct audit *audit);
  *	void audit_discard(struct audit *audit);
  *
  * DESCRIPTION
@@ -41,6 +42,8 @@ void audit_close(struct audit *audit);
 void audit_spool(struct audit *audit, const char *kind, const char *op, const char *address,
                  const char *reason, const char *oci_id);
 size_t audit_publish(struct audit *audit);
+/* Lines spooled and not yet published or discarded. */
+size_t audit_pending(const struct audit *audit);
 void audit_discard(struct audit *audit);
 
 #endif

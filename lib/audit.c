@@ -170,6 +170,12 @@ audit_publish(struct audit *audit)
 	return lost;
 }
 
+size_t
+audit_pending(const struct audit *audit)
+{
+	return audit->spooled;
+}
+
 void
 audit_discard(struct audit *audit)
 {

@@ -63,9 +63,9 @@ metrics_line(char *buf, size_t size, size_t len, const struct metric *m, const s
 {
 	int n = 0;
 
-	if (len >= size)
+	if (len >= size || m->name == NULL) /* a slot nobody declared: skip, never crash */
 		return len;
-	if (prev == NULL || strcmp(prev->name, m->name) != 0)
+	if (prev == NULL || prev->name == NULL || strcmp(prev->name, m->name) != 0)
 		n = snprintf(buf + len, size - len, "# HELP %s %s\n# TYPE %s %s\n", m->name,
 		             m->help, m->name, m->type == METRIC_COUNTER ? "counter" : "gauge");
 	if (n > 0 && (size_t)n < size - len)

@@ -220,6 +220,17 @@ cycle_save_high_water(struct syncd *sd, long long high_water_ms)
 		log_warnx("status: %s", err);
 }
 
+/* The published changes' audit lines, written now; lines lost are counted, not hidden. */
+static void
+cycle_audit_publish(struct syncd *sd)
+{
+	size_t pending = audit_pending(sd->audit), lost = audit_publish(sd->audit);
+
+	sd->audit_written += pending - lost;
+	sd->audit_lost += lost;
+	syncd_metrics_audit(pending - lost, lost);
+}
+
 /* All three listings into one new generation, published only when all succeeded. */
 int
 syncd_full_sync(struct syncd *sd, struct syncd_result *res)
@@ -255,7 +266,7 @@ syncd_full_sync(struct syncd *sd, struct syncd_result *res)
 	res->rewrote = rc == 0;
 	if (rc == 0) {
 		cycle_save_high_water(sd, cs.high_water_ms);
-		audit_publish(sd->audit);
+		cycle_audit_publish(sd);
 	} else {
 		audit_discard(sd->audit);
 	}
@@ -288,7 +299,7 @@ cycle_finish(struct syncd *sd, int listed, struct apply *a, struct syncd_result 
 		audit_discard(sd->audit);
 		return -1;
 	}
-	audit_publish(sd->audit);
+	cycle_audit_publish(sd);
 	return 0;
 }
 

@@ -107,8 +107,8 @@ syncd_lease(struct syncd *sd)
 void
 syncd_status(struct syncd *sd, const char *what, const struct syncd_result *res)
 {
-	char now[TIMEFMT_SIZE], k1[64], k2[64], k3[64], items[32], err[256];
-	const char *fields[12];
+	char now[TIMEFMT_SIZE], k1[64], k2[64], k3[64], items[32], lost[32], err[256];
+	const char *fields[14];
 	size_t n = 0;
 
 	syncd_metrics_cycle(what, res, timefmt_monotonic_ms() - sd->cycle_started_ms);
@@ -124,6 +124,8 @@ syncd_status(struct syncd *sd, const char *what, const struct syncd_result *res)
 	fields[n++] = k2, fields[n++] = now;
 	fields[n++] = "leader", fields[n++] = sd->owner;
 	fields[n++] = "region", fields[n++] = sd->cfg->oci.region;
+	snprintf(lost, sizeof(lost), "%llu", sd->audit_lost);
+	fields[n++] = "audit_lines_lost", fields[n++] = lost;
 	if (res->ok)
 		fields[n++] = k3, fields[n++] = items;
 	else

@@ -7,6 +7,7 @@
  *	edg_syncd_last_success_timestamp_seconds    of any cycle
  *	edg_syncd_last_cycle_seconds                duration of the last cycle
  *	edg_syncd_leader                            1 when this process holds the lease
+ *	edg_syncd_audit_lines_total{result="written"|"lost"}
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +22,18 @@ static const char *const syncd_cycles[] = {"full_sync", "senders", "suppressions
 static struct metric syncd_cycle_metrics[SYNCD_CYCLES * 2];
 static char syncd_cycle_labels[SYNCD_CYCLES * 2][64];
 
-enum { SM_ADDED, SM_CHANGED, SM_REMOVED, SM_ITEMS, SM_LAST_SUCCESS, SM_DURATION, SM_LEADER, SM_N };
+enum {
+	SM_ADDED,
+	SM_CHANGED,
+	SM_REMOVED,
+	SM_ITEMS,
+	SM_LAST_SUCCESS,
+	SM_DURATION,
+	SM_LEADER,
+	SM_AUDIT_WRITTEN,
+	SM_AUDIT_LOST,
+	SM_N
+};
 
 static struct metric syncd_metrics[SM_N] = {
     [SM_ADDED] =
@@ -38,6 +50,10 @@ static struct metric syncd_metrics[SM_N] = {
         METRIC_GAUGE_INIT("edg_syncd_last_cycle_seconds", "how long the last cycle took", NULL),
     [SM_LEADER] = METRIC_GAUGE_INIT("edg_syncd_leader",
                                     "1 when this process holds the lease and pulls", NULL),
+    [SM_AUDIT_WRITTEN] = METRIC_COUNTER_INIT("edg_syncd_audit_lines_total", "audit lines by result",
+                                             "result=\"written\""),
+    [SM_AUDIT_LOST] = METRIC_COUNTER_INIT("edg_syncd_audit_lines_total", "audit lines by result",
+                                          "result=\"lost\""),
 };
 
 void
@@ -70,6 +86,13 @@ syncd_metrics_cycle(const char *cycle, const struct syncd_result *res, long long
 	metrics_add(&syncd_metrics[SM_REMOVED], res->removed);
 	metrics_set(&syncd_metrics[SM_ITEMS], (long long)res->items);
 	metrics_set(&syncd_metrics[SM_LAST_SUCCESS], timefmt_now_ms() / 1000);
+}
+
+void
+syncd_metrics_audit(size_t written, size_t lost)
+{
+	metrics_add(&syncd_metrics[SM_AUDIT_WRITTEN], written);
+	metrics_add(&syncd_metrics[SM_AUDIT_LOST], lost);
 }
 
 void

@@ -25,6 +25,7 @@ struct syncd {
 	int leader;
 	long long lease_renewed_ms;
 	long long cycle_started_ms;
+	unsigned long long audit_written, audit_lost; /* lines, since start */
 	struct metrics_server *metrics;
 	char last_error[1600];
 };
@@ -46,5 +47,6 @@ void syncd_status(struct syncd *sd, const char *what, const struct syncd_result 
 void syncd_metrics_register(void);
 void syncd_metrics_cycle(const char *cycle, const struct syncd_result *res, long long duration_ms);
 void syncd_metrics_leader(int leader);
+void syncd_metrics_audit(size_t written, size_t lost);
 
 #endif

@@ -127,6 +127,17 @@ check "an unusable address does not stop the sync" once
 expect_match "and is logged as left out" 'entries left out: their address is not usable' "$(cat "$T/once.log")"
 emu DELETE /suppressions/ocid1.emailsuppression.oc1..odd >/dev/null
 
+# The audit log's disk is full (/dev/full: every write fails with ENOSPC): the change
+# is still published, the loss is logged and counted in the status, nothing is hidden.
+sed "s|^audit_log = .*|audit_log = /dev/full|" "$T/a.conf" >"$T/full.conf"
+emu POST /suppressions '{"emailAddress":"diskfull@customer.example","reason":"MANUAL","timeCreated":"2025-08-01T00:00:00.000Z","id":"ocid1.emailsuppression.oc1..full"}' >/dev/null
+if "$B/edg-syncd" -c "$T/full.conf" --once >"$T/full.log" 2>&1; then ok "audit disk full: the sync still succeeds"; else not_ok "audit disk full: the sync still succeeds" "$(cat "$T/full.log")"; fi
+expect_eq "audit disk full: the change is published" 1 "$(hexists sup diskfull@customer.example)"
+expect_match "audit disk full: the loss is logged" 'audit: 1 of 1 lines could not be written to /dev/full: No space left' "$(cat "$T/full.log")"
+expect_eq "audit disk full: the loss is in the status" 1 "$(redis_cli HGET $P:status audit_lines_lost)"
+check "audit log back: the next cycle succeeds" once
+expect_eq "audit log back: the status says no line lost" 0 "$(redis_cli HGET $P:status audit_lines_lost)"
+
 # 4. Faults leave the previous state intact and show in the status.
 for fault in '{"type":"status","status":500,"times":10}' \
 	'{"type":"status","status":401,"times":10}' \
@@ -175,6 +186,8 @@ expect_eq "metrics: the other says not" 0 "$(metric "$PORT_B" edg_syncd_leader)"
 n=$(metric "$PORT_A" 'edg_syncd_cycles_total{cycle="suppressions",result="ok"}')
 [ "${n:-0}" -ge 1 ] && ok "metrics: incremental cycles counted ($n)" || not_ok "metrics: incremental cycles counted" "$n"
 expect_match "metrics: the new suppression counted as added" '^[1-9]' "$(metric "$PORT_A" 'edg_syncd_changes_total{op="added"}')"
+expect_match "metrics: its audit line counted as written" '^[1-9]' "$(metric "$PORT_A" 'edg_syncd_audit_lines_total{result="written"}')"
+expect_eq "metrics: no audit line lost" 0 "$(metric "$PORT_A" 'edg_syncd_audit_lines_total{result="lost"}')"
 
 kill -9 "$PID_A"
 emu DELETE /log >/dev/null
