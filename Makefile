@@ -19,6 +19,8 @@ SBINDIR ?= $(PREFIX)/sbin
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DATADIR ?= $(PREFIX)/share/edg
 DESTDIR ?=
 FUZZ_SECONDS ?= 60
 
@@ -162,6 +164,12 @@ install: all
 	install -m 0640 conf/edg.conf.sample $(DESTDIR)$(SYSCONFDIR)/edg/edg.conf.sample
 	@set -e; for m in docs/*.8; do [ -f "$$m" ] || continue; \
 		install -d $(DESTDIR)$(MANDIR)/man8; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DATADIR)/postfix
+	@set -e; for u in conf/systemd/*.service; do \
+		sed 's|/usr/local/sbin|$(SBINDIR)|g; s|/usr/local/bin|$(BINDIR)|g' $$u \
+			>$(DESTDIR)$(UNITDIR)/$$(basename $$u); done
+	install -m 0644 conf/postfix/main.cf conf/postfix/master.cf $(DESTDIR)$(DATADIR)/postfix/
+	install -m 0644 conf/redis-acl.conf $(DESTDIR)$(DATADIR)/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

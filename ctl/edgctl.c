@@ -40,7 +40,7 @@ edgctl_usage(FILE *out)
 {
 	fprintf(out, "usage: edgctl [-c FILE] [-h] COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(edgctl_commands) / sizeof(edgctl_commands[0]); i++)
-		fprintf(out, "  %-10s %s\n", edgctl_commands[i].name, edgctl_commands[i].help);
+		fprintf(out, "  %-15s %s\n", edgctl_commands[i].name, edgctl_commands[i].help);
 	fprintf(out, "\n-c FILE  configuration file (default %s)\n", CONFIG_DEFAULT_PATH);
 }
 
