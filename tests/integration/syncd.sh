@@ -211,7 +211,27 @@ wait "$PID_B"
 expect_eq "SIGTERM: clean exit" 0 $?
 expect_eq "lease released on exit" "" "$(redis_cli GET $P:lock)"
 
-# 6. --dry-run prints the diff and writes nothing.
+# 6. SIGTERM in the middle of a first sync (another prefix: nothing published there yet):
+# the daemon stops after the page in flight and leaves no half generation behind.
+sed 's/^\[redis\]$/[redis]\nprefix = edgterm/' "$T/a.conf" >"$T/term.conf"
+emu POST /generate '{"count": 200000}' >/dev/null
+emu POST /fault '{"type":"slow","seconds":0.3,"path":"/suppressions"}' >/dev/null
+$EDG_VALGRIND "$B/edg-syncd" -f -c "$T/term.conf" >"$T/term.log" 2>&1 &
+TERM_PID=$!
+partial=""
+for _ in $(seq 1 100); do [ -n "$(redis_cli --scan --pattern 'edgterm:v1:1:sup')" ] && { partial=1; break; }; sleep 0.1; done
+[ -n "$partial" ] && ok "SIGTERM mid-pull: sent while the generation was being written" ||
+	not_ok "SIGTERM mid-pull: sent while the generation was being written"
+kill -TERM "$TERM_PID"
+wait "$TERM_PID"
+expect_eq "SIGTERM mid-pull: clean exit" 0 $?
+expect_eq "SIGTERM mid-pull: nothing published" "" "$(redis_cli GET edgterm:v1:gen)"
+expect_eq "SIGTERM mid-pull: no half generation left" "" "$(redis_cli --scan --pattern 'edgterm:v1:1:*')"
+expect_eq "SIGTERM mid-pull: lease released" "" "$(redis_cli GET edgterm:v1:lock)"
+emu DELETE /faults >/dev/null
+emu POST /generate '{"count": 0}' >/dev/null
+
+# 7. --dry-run prints the diff and writes nothing.
 emu POST /suppressions '{"emailAddress":"dry@customer.example","reason":"SOFTBOUNCE","timeCreated":"2030-03-01T00:00:00.000Z"}' >/dev/null
 seq_before=$(redis_cli GET $P:seq)
 out=$("$B/edg-syncd" -c "$T/a.conf" --dry-run 2>/dev/null)
