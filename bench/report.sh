@@ -57,30 +57,34 @@ if [ -s "$D/postfix.txt" ]; then
 		awk '$2 == "cpu_us_per_message" { printf "| %s | %s us | %s us | %s us | %s us |\n", $1, $4, $6, $8, $10 }' "$D/postfix.txt"
 		echo
 	fi
-	# The chart: one group of bars per size.
-	awk '$2 == "ratio" { r[$1, $3] = $4; if (!($1 in seen)) { seen[$1] = 1; ns[++k] = $1 } }
-		END { print "pair", "" ; for (i = 1; i <= k; i++) printf "%s%s", (i > 1 ? " " : ""), ns[i]; print "";
-		      split("d/a e/c f/c f/a f/b c/a g/a", ps, " ");
-		      for (j = 1; j <= 7; j++) { printf "%s", ps[j]; for (i = 1; i <= k; i++) printf " %s", ((ns[i], ps[j]) in r ? r[ns[i], ps[j]] : "NaN"); print "" } }' \
-		"$D/postfix.txt" | tail -n +3 >"$D/ratios.dat"
+	# The chart: one group of bars per size, the median with the rounds' lowest and highest.
 	cols=$(awk '$2 == "ratio" { print $1 }' "$D/postfix.txt" | uniq | tr '\n' ' ')
+	awk 'FNR == NR { if ($2 == "ratio") med[$1, $3] = $4; next }
+	     $2 == "postfix" { split($3, kv, "="); n = kv[2]; t[n, $5, $7] = $11; if ($5 > maxr[n]) maxr[n] = $5 }
+	     END { np = split("d/a e/c f/c f/a f/b c/a g/a", ps, " "); k = split(cols, ns, " ")
+	           for (j = 1; j <= np; j++) { printf "%s", ps[j]; split(ps[j], q, "/")
+	             for (i = 1; i <= k; i++) { n = ns[i]; lo = 1e9; hi = 0
+	               for (r = 1; r <= maxr[n]; r++) if ((n, r, q[1]) in t && (n, r, q[2]) in t) { x = t[n, r, q[2]] / t[n, r, q[1]]; if (x < lo) lo = x; if (x > hi) hi = x }
+	               if ((n, ps[j]) in med && hi > 0) printf " %s %.4f %.4f", med[n, ps[j]], lo, hi; else printf " NaN NaN NaN" }
+	             print "" } }' cols="$cols" "$D/postfix.txt" "$D/raw.txt" >"$D/ratios.dat"
 	{
-		echo "set terminal pngcairo size 900,500 font 'sans,10'"
+		echo "set terminal pngcairo size 1000,560 font 'sans,10'"
 		echo "set output '$D/ratios.png'"
-		echo "set title 'edg: message rate ratios through Postfix (medians, interleaved rounds)'"
-		echo "set style data histogram; set style histogram clustered gap 1; set style fill solid 0.8 border -1"
-		echo "set yrange [0:1.2]; set ylabel 'ratio of message rates'; set grid ytics"
-		echo "set key top right"
+		echo "set title 'edg: message-rate ratios through Postfix (bar: median of interleaved rounds; whisker: lowest and highest round)'"
+		echo "set style data histogram; set style histogram errorbars gap 1 lw 1; set style fill solid 0.7 border -1"
+		echo "set yrange [0:1.9]; set ylabel 'ratio of message rates'; set grid ytics; set ytics 0.1 format '%.1f'"
+		echo "set key top left"
 		echo "set arrow from graph 0, first 0.95 to graph 1, first 0.95 nohead dt 2 lc rgb 'red'"
 		echo "set arrow from graph 0, first 0.90 to graph 1, first 0.90 nohead dt 3 lc rgb 'orange'"
-		echo "set label 'd/a target 0.95' at graph 0.01, first 0.97 tc rgb 'red'"
-		echo "set label 'f/c target 0.90' at graph 0.01, first 0.87 tc rgb 'orange'"
+		echo "set label 'target d/a 0.95' at graph 0.86, first 0.975 tc rgb 'red'"
+		echo "set label 'target f/c 0.90' at graph 0.86, first 0.865 tc rgb 'orange'"
+		echo "set xlabel 'a plain, b lmdb tables, c no-op milter, d edg-policyd, e edg-milter, f both, g no-op policy server'"
 		i=2
 		printf 'plot '
 		for n in $cols; do
 			[ "$i" -gt 2 ] && printf ', '
-			printf "'%s' using %d:xtic(1) title '%s suppressions'" "$D/ratios.dat" "$i" "$(fmt_n "$n")"
-			i=$((i + 1))
+			printf "'%s' using %d:%d:%d:xtic(1) title '%s suppressions'" "$D/ratios.dat" "$i" "$((i + 1))" "$((i + 2))" "$(fmt_n "$n")"
+			i=$((i + 3))
 		done
 		echo
 	} >"$D/ratios.gp"
