@@ -76,9 +76,7 @@ if [ -s "$D/postfix.txt" ]; then
 		echo "set key top left"
 		echo "set arrow from graph 0, first 0.95 to graph 1, first 0.95 nohead dt 2 lc rgb 'red'"
 		echo "set arrow from graph 0, first 0.90 to graph 1, first 0.90 nohead dt 3 lc rgb 'orange'"
-		echo "set label 'target d/a 0.95' at graph 0.86, first 0.975 tc rgb 'red'"
-		echo "set label 'target f/c 0.90' at graph 0.86, first 0.865 tc rgb 'orange'"
-		echo "set xlabel 'a plain, b lmdb tables, c no-op milter, d edg-policyd, e edg-milter, f both, g no-op policy server'"
+		echo 'set xlabel "a plain, b lmdb tables, c no-op milter, d edg-policyd, e edg-milter, f both, g no-op policy server\n(dashed red line: target d/a 0.95; dotted orange line: target f/c 0.90)"'
 		i=2
 		printf 'plot '
 		for n in $cols; do
