@@ -1,31 +1,44 @@
 /*
  * policy_proto.c - Postfix SMTPD policy delegation protocol: the request parser
  *
- * See policy_proto.h. A byte-at-a-time state machine: collecting a name, then (after
- * '=') a value that is kept only for the attributes in policy_attr_names[].
+ * See policy_proto.h. Works a line piece at a time, not a byte at a time: memchr finds
+ * the end of the line, the '=' and any NUL; a name is compared only with the kept
+ * attributes of its length; only kept values are copied. (make bench measured the
+ * byte-at-a-time version at half of edg-policyd's instructions per decision.)
  */
 #include <string.h>
 
 #include "policy_proto.h"
 
-static const char *const policy_attr_names[POLICY_ATTR_COUNT] = {
-    [POLICY_REQUEST] = "request",
-    [POLICY_PROTOCOL_STATE] = "protocol_state",
-    [POLICY_SENDER] = "sender",
-    [POLICY_RECIPIENT] = "recipient",
-    [POLICY_SASL_USERNAME] = "sasl_username",
-    [POLICY_CLIENT_ADDRESS] = "client_address",
-    [POLICY_CLIENT_NAME] = "client_name",
-    [POLICY_QUEUE_ID] = "queue_id",
-    [POLICY_INSTANCE] = "instance",
+static const struct {
+	const char *name;
+	size_t len;
+} policy_attrs[POLICY_ATTR_COUNT] = {
+    [POLICY_REQUEST] = {"request", 7},
+    [POLICY_PROTOCOL_STATE] = {"protocol_state", 14},
+    [POLICY_SENDER] = {"sender", 6},
+    [POLICY_RECIPIENT] = {"recipient", 9},
+    [POLICY_SASL_USERNAME] = {"sasl_username", 13},
+    [POLICY_CLIENT_ADDRESS] = {"client_address", 14},
+    [POLICY_CLIENT_NAME] = {"client_name", 11},
+    [POLICY_QUEUE_ID] = {"queue_id", 8},
+    [POLICY_INSTANCE] = {"instance", 8},
 };
 
 void
 policy_parser_init(struct policy_parser *p, size_t max_request)
 {
-	memset(p, 0, sizeof(*p));
+	/* Not memset: the values are large and only their first byte needs clearing. */
+	for (int i = 0; i < POLICY_ATTR_COUNT; i++)
+		p->req.value[i][0] = '\0';
+	p->req.present = p->req.overlong = p->req.attributes = 0;
 	p->max_request = max_request;
+	p->request_bytes = 0;
+	p->name_len = 0;
+	p->in_value = 0;
 	p->attr = -1;
+	p->value_len = 0;
+	p->saw_cr = 0;
 }
 
 void
@@ -47,22 +60,34 @@ policy_has(const struct policy_request *req, enum policy_attr attr)
 }
 
 static int
-policy_attr_lookup(const char *name)
+policy_attr_lookup(const char *name, size_t len)
 {
 	for (int i = 0; i < POLICY_ATTR_COUNT; i++)
-		if (strcmp(name, policy_attr_names[i]) == 0)
+		if (policy_attrs[i].len == len && memcmp(name, policy_attrs[i].name, len) == 0)
 			return i;
 	return -1;
+}
+
+/* Name bytes of the current line (before '='). */
+static int
+policy_name_add(struct policy_parser *p, const char *s, size_t n, const char **why)
+{
+	if (p->name_len + n > POLICY_NAME_MAX) {
+		*why = "attribute name too long";
+		return -1;
+	}
+	memcpy(p->name + p->name_len, s, n);
+	p->name_len += n;
+	return 0;
 }
 
 /* '=' seen: decide whether this line's value is kept. */
 static void
 policy_start_value(struct policy_parser *p)
 {
-	p->name[p->name_len] = '\0';
 	p->in_value = 1;
 	p->value_len = 0;
-	p->attr = policy_attr_lookup(p->name);
+	p->attr = policy_attr_lookup(p->name, p->name_len);
 	if (p->attr >= 0) {
 		/* A repeated attribute: the last one counts, as in Postfix. */
 		p->req.value[p->attr][0] = '\0';
@@ -70,21 +95,55 @@ policy_start_value(struct policy_parser *p)
 	}
 }
 
+/* Value bytes of a kept attribute, cut at POLICY_VALUE_MAX (and flagged). */
 static void
-policy_value_byte(struct policy_parser *p, char c)
+policy_value_add(struct policy_parser *p, const char *s, size_t n)
 {
+	size_t room = POLICY_VALUE_MAX - p->value_len;
+
 	if (p->attr < 0)
 		return;
-	if (p->value_len < POLICY_VALUE_MAX)
-		p->req.value[p->attr][p->value_len++] = c;
-	else
+	if (n > room) {
 		p->req.overlong |= 1u << p->attr;
+		n = room;
+	}
+	memcpy(p->req.value[p->attr] + p->value_len, s, n);
+	p->value_len += n;
+}
+
+/* A piece of one line (no LF in it). */
+static int
+policy_piece(struct policy_parser *p, const char *s, size_t n, const char **why)
+{
+	if (n == 0)
+		return 0;
+	p->saw_cr = s[n - 1] == '\r';
+	if (!p->in_value) {
+		const char *eq = memchr(s, '=', n);
+
+		if (eq == NULL)
+			return policy_name_add(p, s, n, why);
+		if (policy_name_add(p, s, (size_t)(eq - s), why) != 0)
+			return -1;
+		policy_start_value(p);
+		n -= (size_t)(eq - s) + 1;
+		s = eq + 1;
+	}
+	policy_value_add(p, s, n);
+	return 0;
 }
 
 /* End of line: 1 when it was the empty line that ends the request, -1 on error. */
 static int
 policy_end_line(struct policy_parser *p, const char **why)
 {
+	if (p->saw_cr) { /* "\r\n": the CR belongs to the line end, not to the data */
+		if (!p->in_value)
+			p->name_len--;
+		else if (p->attr >= 0 && p->value_len > 0 && !((p->req.overlong >> p->attr) & 1))
+			p->value_len--;
+		p->saw_cr = 0;
+	}
 	if (!p->in_value) {
 		if (p->name_len == 0)
 			return 1;
@@ -106,55 +165,37 @@ policy_end_line(struct policy_parser *p, const char **why)
 	return 0;
 }
 
-static int
-policy_name_byte(struct policy_parser *p, char c, const char **why)
-{
-	if (c == '=') {
-		policy_start_value(p);
-		return 0;
-	}
-	if (p->name_len == POLICY_NAME_MAX) {
-		*why = "attribute name too long";
-		return -1;
-	}
-	p->name[p->name_len++] = c;
-	return 0;
-}
-
 enum policy_parse
 policy_parse(struct policy_parser *p, const char *buf, size_t len, size_t *consumed,
              const char **why)
 {
-	*consumed = 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = buf[i];
-		int rc = 0;
+	size_t i = 0;
 
-		*consumed = i + 1;
-		if (++p->request_bytes > p->max_request) {
+	*consumed = 0;
+	while (i < len) {
+		const char *lf = memchr(buf + i, '\n', len - i), *nul;
+		size_t end = lf != NULL ? (size_t)(lf - buf) : len;
+		size_t take = end - i + (lf != NULL);
+		int rc;
+
+		if (p->request_bytes + take > p->max_request) {
+			*consumed = i + (p->max_request - p->request_bytes) + 1;
 			*why = "request too large";
 			return POLICY_ERROR;
 		}
-		if (c == '\0') {
+		if ((nul = memchr(buf + i, '\0', end - i)) != NULL) {
+			*consumed = (size_t)(nul - buf) + 1;
 			*why = "NUL byte in request";
 			return POLICY_ERROR;
 		}
-		if (p->saw_cr && c != '\n') /* a CR inside a line is data */
-			p->in_value ? policy_value_byte(p, '\r')
-			            : (void)(rc = policy_name_byte(p, '\r', why));
-		p->saw_cr = c == '\r';
-		if (c == '\r' || rc < 0) {
-			if (rc < 0)
-				return POLICY_ERROR;
-			continue;
-		}
-		if (c == '\n')
-			rc = policy_end_line(p, why);
-		else if (p->in_value)
-			policy_value_byte(p, c);
-		else
-			rc = policy_name_byte(p, c, why);
-		if (rc < 0)
+		p->request_bytes += take;
+		*consumed = i + take;
+		if (policy_piece(p, buf + i, end - i, why) != 0)
+			return POLICY_ERROR;
+		i += take;
+		if (lf == NULL)
+			break;
+		if ((rc = policy_end_line(p, why)) < 0)
 			return POLICY_ERROR;
 		if (rc == 1)
 			return POLICY_DONE;
