@@ -136,6 +136,31 @@ server_count(const struct policy_answer *a)
 		policyd_count(PM_DUNNO, 1);
 }
 
+/*
+ * Parsers are held only while a request is in progress (idle connections stay small);
+ * answered ones wait in a small pool for the next request instead of going back to
+ * malloc each time.
+ */
+#define POLICYD_PARSER_POOL 64
+static struct policy_parser *parser_pool[POLICYD_PARSER_POOL];
+static size_t parser_pooled;
+
+static struct policy_parser *
+parser_get(void)
+{
+	return parser_pooled > 0 ? parser_pool[--parser_pooled]
+	                         : xmalloc(sizeof(struct policy_parser));
+}
+
+static void
+parser_put(struct policy_parser *p)
+{
+	if (parser_pooled < POLICYD_PARSER_POOL)
+		parser_pool[parser_pooled++] = p;
+	else
+		free(p);
+}
+
 static int
 server_answer(struct policyd *pd, struct conn *c)
 {
@@ -152,7 +177,7 @@ server_answer(struct policyd *pd, struct conn *c)
 		        req->value[POLICY_SENDER]);
 	server_log_answer(req, &answer);
 	server_count(&answer);
-	free(c->parser);
+	parser_put(c->parser);
 	c->parser = NULL;
 	return conn_write(pd, c, answer.reply, strlen(answer.reply));
 }
@@ -166,7 +191,7 @@ server_feed(struct policyd *pd, struct conn *c, const char *buf, size_t len)
 		size_t used;
 
 		if (c->parser == NULL) {
-			c->parser = xmalloc(sizeof(*c->parser));
+			c->parser = parser_get();
 			policy_parser_init(c->parser, pd->settings->cfg->policyd.max_request_size);
 			c->request_start_ms = timefmt_monotonic_ms();
 		}
@@ -313,6 +338,8 @@ policyd_serve(struct policyd *pd)
 	}
 	while (conns != NULL)
 		conn_close(pd, conns);
+	while (parser_pooled > 0)
+		free(parser_pool[--parser_pooled]);
 	close(pd->epoll_fd);
 	return 0;
 }
