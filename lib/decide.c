@@ -70,6 +70,10 @@ decide_set(struct verdict *out, enum verdict_action action, enum verdict_reason 
 	out->reason = reason;
 	out->code = decide_replies[reason].code;
 	out->dsn = decide_replies[reason].dsn;
+	if (strchr(fmt, '%') == NULL) { /* a constant text (most passes): no formatting */
+		snprintf(out->text, sizeof(out->text), "%s", fmt);
+		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(out->text, sizeof(out->text), fmt, ap);
 	va_end(ap);
@@ -78,10 +82,17 @@ decide_set(struct verdict *out, enum verdict_action action, enum verdict_reason 
 			*p = '?';
 }
 
+/* Every field a verdict is read by; not a memset of the whole (it runs per RCPT). */
 static void
 decide_clear(struct verdict *out)
 {
-	memset(out, 0, sizeof(*out));
+	out->action = VERDICT_PASS;
+	out->reason = REASON_NONE;
+	out->would_refuse = 0;
+	out->code = out->dsn = NULL;
+	out->text[0] = '\0';
+	out->rewrite_to[0] = '\0';
+	memset(&out->suppression, 0, sizeof(out->suppression));
 }
 
 /* " (region R)" or "" */
