@@ -34,6 +34,8 @@
  *	    const char **why);
  *	int config_limit_parse(const char *text, struct config_limit *out,
  *	    const char **why);
+ *	int config_suppressed_reply_parse(const char *text, struct config_reply *out,
+ *	    const char **why);
  *
  * DESCRIPTION
  *	Every key lives in one table (lib/config_table.c): section, name, type, default,
@@ -73,6 +75,9 @@
  *	an address, "@domain" (that domain exactly) or "*@*.domain" (its subdomains,
  *	not the domain itself). config_limit_parse() parses one [guard] limit line
  *	"SCOPE[:ID] COUNT/WINDOW [CODE [DSN]]" (see docs/edg-policyd.md, Guards).
+ *	config_suppressed_reply_parse() parses one suppressed_reply line "REASON CODE
+ *	[DSN]": the reply to a recipient OCI suppresses for REASON (an OCI reason,
+ *	uppercased, or "*" for every reason without a line of its own).
  *	config_url_check() accepts scheme://[user:password@]host[:port] without a path
  *	(userinfo only when userinfo_ok) for a scheme listed in schemes ("|http|https|").
  *
@@ -137,8 +142,21 @@ struct config_socket {
 	char *path;
 };
 
-enum config_redis_kind { CONFIG_REDIS_TCP, CONFIG_REDIS_UNIX };
+enum config_redis_kind { CONFIG_REDIS_TCP, CONFIG_REDIS_UNIX, CONFIG_REDIS_SENTINEL };
 
+#define CONFIG_REDIS_SENTINELS_MAX   8
+#define CONFIG_REDIS_MASTER_NAME_MAX 64
+#define CONFIG_REDIS_SENTINEL_PORT   26379
+
+struct config_redis_node {
+	char *host; /* without brackets */
+	unsigned port;
+};
+
+/*
+ * redis://, unix:// or redis+sentinel://[[USER]:PASSWORD@]HOST[:PORT][,HOST[:PORT]...]
+ * /MASTER[/DB][?sentinel_password=PASSWORD] (docs/operations.md, Redis Sentinel).
+ */
 struct config_redis_url {
 	char *text; /* as written (with the password: never print it) */
 	enum config_redis_kind kind;
@@ -148,6 +166,11 @@ struct config_redis_url {
 	int db;
 	char *username; /* "" = none (the "default" user) */
 	char *password; /* "" = none; a secret */
+	/* SENTINEL: the sentinels asked, in order, for the address of master_name */
+	struct config_redis_node sentinels[CONFIG_REDIS_SENTINELS_MAX];
+	size_t nsentinels;
+	char *master_name;       /* "" unless SENTINEL */
+	char *sentinel_password; /* "" = none; a secret */
 };
 
 enum config_rewrite_source {
@@ -194,6 +217,23 @@ struct config_binding_list {
 	size_t count;
 };
 
+#define CONFIG_REPLY_CODE_SIZE 4  /* "550" */
+#define CONFIG_REPLY_DSN_SIZE  12 /* "5.1.1", at most "5.999.999" */
+
+/* [policyd] and [milter] suppressed_reply = REASON CODE [DSN] */
+#define CONFIG_REPLIES_MAX 16
+
+struct config_reply {
+	char reason[32]; /* OCI reason, uppercase, or "*" */
+	char code[CONFIG_REPLY_CODE_SIZE];
+	char dsn[CONFIG_REPLY_DSN_SIZE];
+};
+
+struct config_reply_list {
+	struct config_reply *replies; /* in file order; a later line for a reason wins */
+	size_t count;
+};
+
 /* [guard] limit = SCOPE[:ID] COUNT/WINDOW [CODE [DSN]] (lib/guard.c applies them) */
 enum config_limit_scope {
 	CONFIG_LIMIT_SASL,    /* sasl:LOGIN, or sasl: each login apart */
@@ -207,15 +247,15 @@ enum config_limit_scope {
 
 struct config_limit {
 	enum config_limit_scope scope;
-	enum config_pattern_kind kind; /* ANY (tenancy, or each apart), LOGIN, ADDRESS, DOMAIN,
-	                                  CIDR */
-	char *id;                      /* canonical ID as written after ':'; "" for ANY */
-	struct config_cidr cidr;       /* CIDR */
-	long count;                    /* recipients allowed per window, >= 1 */
-	int64_t window_ms;             /* 1s to 1d, whole seconds */
-	char code[4];                  /* "451" unless configured: 4xx or 5xx */
-	char dsn[12];                  /* "4.7.1" unless configured, same class as code */
-	char *text;                    /* "sasl:billing-app 5/1m": logs and replies */
+	enum config_pattern_kind kind;     /* ANY (tenancy, or each apart), LOGIN, ADDRESS, DOMAIN,
+	                                      CIDR */
+	char *id;                          /* canonical ID as written after ':'; "" for ANY */
+	struct config_cidr cidr;           /* CIDR */
+	long count;                        /* recipients allowed per window, >= 1 */
+	int64_t window_ms;                 /* 1s to 1d, whole seconds */
+	char code[CONFIG_REPLY_CODE_SIZE]; /* "451" unless configured: 4xx or 5xx */
+	char dsn[CONFIG_REPLY_DSN_SIZE];   /* "4.7.1" unless configured, same class as code */
+	char *text;                        /* "sasl:billing-app 5/1m": logs and replies */
 	unsigned lineno;
 };
 
@@ -233,6 +273,7 @@ struct config_daemon {
 	int mode;           /* CONFIG_MODE_* */
 	int on_state_error; /* CONFIG_ON_ERROR_* */
 	int64_t max_stale_ms;
+	struct config_reply_list suppressed_replies; /* empty: 550 5.1.1 for every reason */
 	struct config_socket metrics_listen;
 };
 
@@ -319,6 +360,7 @@ int config_binding_parse(const char *text, struct config_binding *out, const cha
 void config_binding_release(struct config_binding *binding);
 int config_rcpt_pattern_parse(const char *text, char *out, size_t outsize, const char **why);
 int config_limit_parse(const char *text, struct config_limit *out, const char **why);
+int config_suppressed_reply_parse(const char *text, struct config_reply *out, const char **why);
 void config_limit_release(struct config_limit *limit);
 void config_list_release(struct config_list *list);
 
@@ -359,6 +401,7 @@ enum config_type {
 	CONFIG_T_BIND,
 	CONFIG_T_RCPT_PATTERNS,
 	CONFIG_T_LIMIT,
+	CONFIG_T_SUPPRESSED_REPLY,
 };
 
 #define CONFIG_F_SECRET 0x1 /* never printed; passed to log_secret_add() */

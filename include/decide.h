@@ -38,7 +38,9 @@
  *	must be accepted (RFC 5321 4.5.5) and the milter gives them an approved sender.
  *
  *	decide_recipient(): REJECT when OCI suppresses the recipient (the text names the
- *	address, the OCI reason and the date), else PASS.
+ *	address, the OCI reason and the date), else PASS. The reply is 550 5.1.1 unless
+ *	suppressed_replies names the reason (or "*"): then its code and DSN, and a 4xx
+ *	code makes the verdict TEMPFAIL instead of REJECT.
  *
  *	decide_header_from(): every header From: address must be approved. When one is
  *	not, REWRITE to the first rule that applies (envelope, header, SASL, client rules
@@ -135,7 +137,8 @@ struct decide_policy {
 	const struct config_list *allow_recipients; /* [guard]; NULL or empty: everyone */
 	const char *redirect_to;                    /* "" = refuse */
 	const struct config_limit_list *limits;
-	int on_limit_error; /* CONFIG_ON_LIMIT_ERROR_* */
+	int on_limit_error;                                 /* CONFIG_ON_LIMIT_ERROR_* */
+	const struct config_reply_list *suppressed_replies; /* NULL or empty: 550 5.1.1 */
 };
 
 void decide_policy_from_config(struct decide_policy *policy, const struct edg_config *cfg,

@@ -27,6 +27,7 @@
  *	  struct config_rewrite_list, config_binding_list     REWRITE, BIND
  *	  struct config_list      RCPT_PATTERNS (canonical recipient patterns)
  *	  struct config_limit_list LIMIT
+ *	  struct config_reply_list SUPPRESSED_REPLY
  *
  *	config_value_set() is pure apart from allocation: text in, field out, the old
  *	value released. Its reasons never quote the value (it may be a secret).
@@ -81,10 +82,14 @@
 	    {KEY(sec, "on_state_error", CONFIG_T_ENUM, "tempfail", d.on_state_error,               \
 	         "state unavailable beyond max_stale: tempfail (4xx) or accept"),                  \
 	     .arg = "tempfail|accept"},                                                            \
+	    {KEY(sec, "max_stale", CONFIG_T_DURATION, "1h", d.max_stale_ms,                        \
+	         "how long the last-known-good view answers while Redis is unreachable"),          \
+	     RANGE(SEC_MS, 30 * DAY_MS)},                                                          \
 	{                                                                                          \
-		KEY(sec, "max_stale", CONFIG_T_DURATION, "1h", d.max_stale_ms,                     \
-		    "how long the last-known-good view answers while Redis is unreachable"),       \
-		    RANGE(SEC_MS, 30 * DAY_MS)                                                     \
+		KEY(sec, "suppressed_reply", CONFIG_T_SUPPRESSED_REPLY, "", d.suppressed_replies,  \
+		    "REASON CODE [DSN]: the reply to a recipient OCI suppressed for REASON (or *); " \
+		    "unset: 550 5.1.1"),                                                           \
+		    .flags = CONFIG_F_REPEAT | CONFIG_F_EMPTY, .example = "SOFTBOUNCE 450 4.2.1"   \
 	}
 
 #define METRICS_KEY(sec, member, sample)                                                           \
@@ -285,6 +290,7 @@ config_type_name(const struct config_key *key)
 	    [CONFIG_T_BIND] = "binding",
 	    [CONFIG_T_RCPT_PATTERNS] = "recipient patterns",
 	    [CONFIG_T_LIMIT] = "limit",
+	    [CONFIG_T_SUPPRESSED_REPLY] = "reply override",
 	};
 
 	return names[key->type];
@@ -724,6 +730,24 @@ config_add_limit(const char *text, struct config_limit_list *list, char *why, si
 	return 0;
 }
 
+static int
+config_add_suppressed_reply(const char *text, struct config_reply_list *list, char *why,
+                            size_t whysize)
+{
+	struct config_reply reply;
+	const char *reason;
+
+	if (text[0] == '\0') /* "suppressed_reply =": back to the default */
+		return free(list->replies), memset(list, 0, sizeof(*list)), 0;
+	if (list->count >= CONFIG_REPLIES_MAX)
+		return snprintf(why, whysize, "more than %d replies", CONFIG_REPLIES_MAX), -1;
+	if (config_suppressed_reply_parse(text, &reply, &reason) != 0)
+		return snprintf(why, whysize, "%s", reason), -1;
+	list->replies = xrealloc(list->replies, (list->count + 1) * sizeof(reply));
+	list->replies[list->count++] = reply;
+	return 0;
+}
+
 static void
 config_limit_list_release(struct config_limit_list *list)
 {
@@ -787,6 +811,8 @@ config_value_set(const struct config_key *key, const char *text, void *field, ch
 		return config_add_rcpt_patterns(text, field, why, whysize);
 	case CONFIG_T_LIMIT:
 		return config_add_limit(text, field, why, whysize);
+	case CONFIG_T_SUPPRESSED_REPLY:
+		return config_add_suppressed_reply(text, field, why, whysize);
 	case CONFIG_T_ADDRESS:
 		if (text[0] != '\0')
 			return config_set_address(text, field, why, whysize);
@@ -835,6 +861,10 @@ config_value_release(const struct config_key *key, void *field)
 		break;
 	case CONFIG_T_LIMIT:
 		config_limit_list_release(field);
+		break;
+	case CONFIG_T_SUPPRESSED_REPLY:
+		free(((struct config_reply_list *)field)->replies);
+		memset(field, 0, sizeof(struct config_reply_list));
 		break;
 	default:
 		config_text_store(key, field, "");

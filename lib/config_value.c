@@ -328,7 +328,6 @@ config_redis_db_parse(const char *text, int *db)
 	return 0;
 }
 
-/* unix:///PATH[?db=N] */
 /* "[USER]:PASSWORD@" ending at at: the credentials of a Redis URL. */
 static int
 config_redis_credentials(const char *text, const char *at, struct config_redis_url *out,
@@ -393,6 +392,93 @@ config_redis_tcp(const char *text, struct config_redis_url *out, const char **wh
 	return 0;
 }
 
+/* HOST[:PORT][,HOST[:PORT]...], len bytes of text: the sentinels, in the order given. */
+static int
+config_redis_sentinel_hosts(const char *text, size_t len, struct config_redis_url *out,
+                            const char **why)
+{
+	const char *item = text, *end = text + len;
+
+	for (;;) {
+		const char *comma = memchr(item, ',', (size_t)(end - item));
+		const char *item_end = comma != NULL ? comma : end;
+		struct config_redis_node *node = &out->sentinels[out->nsentinels];
+		char *hostport;
+		int rc;
+
+		if (out->nsentinels == CONFIG_REDIS_SENTINELS_MAX)
+			return *why = "at most 8 sentinels in a redis+sentinel:// URL", -1;
+		hostport = xstrndup(item, (size_t)(item_end - item));
+		rc = config_hostport_parse(hostport, CONFIG_REDIS_SENTINEL_PORT, &node->host,
+		                           &node->port);
+		out->nsentinels++; /* counted even when bad: release frees its host */
+		free(hostport);
+		if (rc != 0)
+			return *why = "bad sentinel HOST[:PORT] in the Redis URL", -1;
+		if (comma == NULL)
+			return 0;
+		item = comma + 1;
+	}
+}
+
+/* MASTER[/DB], len bytes of text. */
+static int
+config_redis_sentinel_master(const char *text, size_t len, struct config_redis_url *out,
+                             const char **why)
+{
+	const char *slash = memchr(text, '/', len);
+	size_t name_len = slash != NULL ? (size_t)(slash - text) : len;
+	char *db;
+	int rc;
+
+	if (name_len == 0 || name_len > CONFIG_REDIS_MASTER_NAME_MAX)
+		return *why = "redis+sentinel:// needs /MASTER (1 to 64 characters) after the "
+		              "sentinels",
+		       -1;
+	out->master_name = xstrndup(text, name_len);
+	if (strspn(out->master_name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                             "0123456789._-") != name_len)
+		return *why = "the master name may hold letters, digits, '.', '_' and '-'", -1;
+	if (slash == NULL || slash + 1 == text + len)
+		return 0;
+	db = xstrndup(slash + 1, (size_t)(text + len - slash - 1));
+	rc = config_redis_db_parse(db, &out->db);
+	free(db);
+	return rc != 0 ? (*why = "the database after the master name must be a number", -1) : 0;
+}
+
+/*
+ * redis+sentinel://[[USER]:PASSWORD@]HOST[:PORT][,HOST[:PORT]...]/MASTER[/DB]
+ * [?sentinel_password=PASSWORD]. The query is found first (the sentinel password runs
+ * to the end of the URL), then the last '@' before it ends the data nodes' credentials,
+ * so either password may contain '@', ':' and '/'; neither may contain the text
+ * "?sentinel_password=".
+ */
+static int
+config_redis_sentinel(const char *text, struct config_redis_url *out, const char **why)
+{
+	static const char query_name[] = "?sentinel_password=";
+	const char *query = strstr(text, query_name);
+	const char *end = query != NULL ? query : text + strlen(text);
+	const char *at = memrchr(text, '@', (size_t)(end - text));
+	const char *hosts = at != NULL ? at + 1 : text;
+	const char *slash = memchr(hosts, '/', (size_t)(end - hosts));
+
+	out->kind = CONFIG_REDIS_SENTINEL;
+	if (query != NULL) {
+		out->sentinel_password = xstrdup(query + sizeof(query_name) - 1);
+		if (strlen(out->sentinel_password) < 3)
+			return *why = "sentinel_password too short to be masked in logs", -1;
+	}
+	if (at != NULL && config_redis_credentials(text, at, out, why) != 0)
+		return -1;
+	if (slash == NULL)
+		return *why = "redis+sentinel:// needs /MASTER after the sentinels", -1;
+	if (config_redis_sentinel_hosts(hosts, (size_t)(slash - hosts), out, why) != 0)
+		return -1;
+	return config_redis_sentinel_master(slash + 1, (size_t)(end - slash - 1), out, why);
+}
+
 int
 config_redis_url_parse(const char *text, struct config_redis_url *out, const char **why)
 {
@@ -404,8 +490,10 @@ config_redis_url_parse(const char *text, struct config_redis_url *out, const cha
 		rc = config_redis_unix(text + 7, out, why);
 	else if (strncmp(text, "redis://", 8) == 0)
 		rc = config_redis_tcp(text + 8, out, why);
+	else if (strncmp(text, "redis+sentinel://", 17) == 0)
+		rc = config_redis_sentinel(text + 17, out, why);
 	else
-		rc = -1, *why = "a Redis URL starts with redis:// or unix://";
+		rc = -1, *why = "a Redis URL starts with redis:// or unix:// (or redis+sentinel://)";
 	if (out->host == NULL)
 		out->host = xstrdup("");
 	if (out->path == NULL)
@@ -414,6 +502,10 @@ config_redis_url_parse(const char *text, struct config_redis_url *out, const cha
 		out->username = xstrdup("");
 	if (out->password == NULL)
 		out->password = xstrdup("");
+	if (out->master_name == NULL)
+		out->master_name = xstrdup("");
+	if (out->sentinel_password == NULL)
+		out->sentinel_password = xstrdup("");
 	return rc;
 }
 
@@ -429,6 +521,12 @@ config_redis_url_release(struct config_redis_url *url)
 	if (url->password != NULL)
 		explicit_bzero(url->password, strlen(url->password));
 	free(url->password);
+	for (size_t i = 0; i < url->nsentinels; i++)
+		free(url->sentinels[i].host);
+	free(url->master_name);
+	if (url->sentinel_password != NULL)
+		explicit_bzero(url->sentinel_password, strlen(url->sentinel_password));
+	free(url->sentinel_password);
 	memset(url, 0, sizeof(*url));
 }
 
@@ -713,12 +811,15 @@ config_limit_rate(const char *text, struct config_limit *out, const char **why)
 	return 0;
 }
 
-/* [CODE [DSN]]: a 4xx or 5xx reply and an enhanced status code of the same class. */
+/*
+ * A 4xx or 5xx reply code and an enhanced status code of the same class; dsn NULL:
+ * the class with default_detail (".7.1" gives "4.7.1" or "5.7.1").
+ */
 static int
-config_limit_code(const struct config_list *tokens, struct config_limit *out, const char **why)
+config_reply_code(const char *code, const char *dsn, const char *default_detail,
+                  char out_code[CONFIG_REPLY_CODE_SIZE], char out_dsn[CONFIG_REPLY_DSN_SIZE],
+                  const char **why)
 {
-	const char *code = tokens->count > 2 ? tokens->items[2] : "451";
-	const char *dsn = tokens->count > 3 ? tokens->items[3] : NULL;
 	unsigned a, b, c;
 	char end;
 
@@ -726,17 +827,54 @@ config_limit_code(const struct config_list *tokens, struct config_limit *out, co
 	if (strlen(code) != 3 || strspn(code, "0123456789") != 3 ||
 	    (code[0] != '4' && code[0] != '5'))
 		return -1;
-	memcpy(out->code, code, 4);
+	memcpy(out_code, code, 4);
 	if (dsn == NULL) {
-		snprintf(out->dsn, sizeof(out->dsn), "%c.7.1", code[0]);
+		snprintf(out_dsn, CONFIG_REPLY_DSN_SIZE, "%c%s", code[0], default_detail);
 		return 0;
 	}
 	*why = "DSN must be an enhanced status code X.Y.Z of the same class as CODE";
-	if (strlen(dsn) >= sizeof(out->dsn) || dsn[0] != code[0] ||
+	if (strlen(dsn) >= CONFIG_REPLY_DSN_SIZE || dsn[0] != code[0] ||
 	    sscanf(dsn, "%u.%u.%u%c", &a, &b, &c, &end) != 3 || b > 999 || c > 999)
 		return -1;
-	memcpy(out->dsn, dsn, strlen(dsn) + 1);
+	memcpy(out_dsn, dsn, strlen(dsn) + 1);
 	return 0;
+}
+
+/* [CODE [DSN]] of a limit: 451 4.7.1 unless configured. */
+static int
+config_limit_code(const struct config_list *tokens, struct config_limit *out, const char **why)
+{
+	return config_reply_code(tokens->count > 2 ? tokens->items[2] : "451",
+	                         tokens->count > 3 ? tokens->items[3] : NULL, ".7.1", out->code,
+	                         out->dsn, why);
+}
+
+int
+config_suppressed_reply_parse(const char *text, struct config_reply *out, const char **why)
+{
+	struct config_list tokens;
+	size_t count = config_tokens(text, &tokens, 3), len;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	*why = "expected REASON CODE [DSN], e.g. SOFTBOUNCE 450 4.2.1";
+	if (count < 2 || count > 3)
+		goto done;
+	len = strlen(tokens.items[0]);
+	*why = "REASON must be an OCI suppression reason (HARDBOUNCE, COMPLAINT, MANUAL, "
+	       "SOFTBOUNCE, UNSUBSCRIBE, UNKNOWN, ...) or *";
+	if (len == 0 || len >= sizeof(out->reason) ||
+	    (strcmp(tokens.items[0], "*") != 0 &&
+	     strspn(tokens.items[0], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_") !=
+	         len))
+		goto done;
+	for (size_t i = 0; i <= len; i++)
+		out->reason[i] = (char)toupper((unsigned char)tokens.items[0][i]);
+	rc = config_reply_code(tokens.items[1], count > 2 ? tokens.items[2] : NULL, ".1.1",
+	                       out->code, out->dsn, why);
+done:
+	config_list_release(&tokens);
+	return rc;
 }
 
 int

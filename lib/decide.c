@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "decide.h"
 #include "timefmt.h"
@@ -57,6 +58,7 @@ decide_policy_from_config(struct decide_policy *policy, const struct edg_config 
 	policy->redirect_to = cfg->guard.redirect_to;
 	policy->limits = &cfg->guard.limits;
 	policy->on_limit_error = cfg->guard.on_limit_error;
+	policy->suppressed_replies = &daemon->suppressed_replies;
 }
 
 /* Make out a verdict; text is printf-formatted, control characters become '?'. */
@@ -301,10 +303,30 @@ decide_sender(const struct decide_policy *policy, struct state *st,
 	decide_finish(policy, out);
 }
 
+/* The configured reply for a suppression reason: its own line, else "*", else none. */
+static const struct config_reply *
+decide_suppressed_reply(const struct decide_policy *policy, const char *reason)
+{
+	const struct config_reply *wildcard = NULL, *own = NULL;
+
+	if (policy->suppressed_replies == NULL)
+		return NULL;
+	for (size_t i = 0; i < policy->suppressed_replies->count; i++) {
+		const struct config_reply *r = &policy->suppressed_replies->replies[i];
+
+		if (strcmp(r->reason, "*") == 0)
+			wildcard = r;
+		else if (strcasecmp(r->reason, reason) == 0)
+			own = r;
+	}
+	return own != NULL ? own : wildcard;
+}
+
 void
 decide_recipient(const struct decide_policy *policy, struct state *st, const char *recipient,
                  struct verdict *out)
 {
+	const struct config_reply *reply;
 	char day[TIMEFMT_SIZE];
 
 	decide_clear(out);
@@ -315,6 +337,13 @@ decide_recipient(const struct decide_policy *policy, struct state *st, const cha
 		           "<%s> is suppressed by OCI Email Delivery (%s since %s); mail to it "
 		           "would be dropped without a bounce",
 		           recipient, out->suppression.reason_text, day);
+		if ((reply = decide_suppressed_reply(policy, out->suppression.reason_text)) !=
+		    NULL) {
+			out->code = reply->code;
+			out->dsn = reply->dsn;
+			if (*reply->code == '4')
+				out->action = VERDICT_TEMPFAIL;
+		}
 		break;
 	case LOOKUP_NOTFOUND:
 		decide_set(out, VERDICT_PASS, REASON_NONE, "not suppressed");

@@ -35,7 +35,7 @@ for s in app@example.com noreply@example.com; do state_sender "$s"; done
 state_suppress gone@example.net HARDBOUNCE 2026-01-02T03:04:05.678Z
 state_suppress left@example.net UNSUBSCRIBE 2026-02-03T00:00:00.000Z
 
-write_conf() { # MODE MAX_STALE
+write_conf() { # MODE MAX_STALE [MORE [milter] LINES]
 	cat >"$T/edg.conf" <<CONF
 [oci]
 region = us-ashburn-1
@@ -48,6 +48,7 @@ socket_mode = 0666
 user = nobody
 mode = $1
 max_stale = $2
+${3:-}
 CONF
 	chmod 644 "$T/edg.conf"
 }
@@ -121,6 +122,15 @@ kill -USR1 "$MILTER_PID"
 sleep 0.5
 expect_eq "monitor: suppressed address not found" "" "$(q left@example.net)"
 expect_match "monitor: would bounce logged" 'transport: would bounce \(monitor\) rcpt=<left@example.net>' "$(cat "$T/milter.log")"
+
+# suppressed_reply: its DSN in the error transport; a 4xx reply is a TEMP (Postfix defers).
+write_conf enforce 1h "suppressed_reply = UNSUBSCRIBE 550 5.7.1
+suppressed_reply = HARDBOUNCE 450 4.2.1"
+kill -USR1 "$MILTER_PID"
+sleep 0.5
+expect_match "suppressed_reply: UNSUBSCRIBE -> error:5.7.1" '^error:5.7.1 <left@example.net> is suppressed.*UNSUBSCRIBE' "$(q left@example.net)"
+expect_match "suppressed_reply: HARDBOUNCE 450 -> TEMP" '^[0-9]+:TEMP <gone@example.net> is suppressed.*HARDBOUNCE' \
+	"$(raw '26:transport gone@example.net,')"
 
 # Redis away beyond max_stale: TEMP, Postfix defers the recipient.
 write_conf enforce 2s

@@ -33,7 +33,7 @@ for s in app@example.com noreply@example.com billing@example.com @example.org; d
 state_suppress gone@example.net HARDBOUNCE 2026-01-02T03:04:05.678Z
 state_suppress angry@example.net COMPLAINT 2026-03-04T00:00:00.000Z
 
-write_conf() { # MODE
+write_conf() { # MODE [MORE [policyd] LINES]
 	cat >"$T/edg.conf" <<CONF
 [log]
 level = debug
@@ -46,6 +46,7 @@ listen = unix:$T/policyd.sock
 user = nobody
 mode = $1
 metrics_listen = inet:127.0.0.1:$METRICS_PORT
+${2:-}
 [rewrite]
 rule = envelope @internal.test noreply@example.com
 rule = client 10.20.0.0/16 app@example.com
@@ -140,6 +141,17 @@ expect_eq "monitor mode: WARN instead of a refusal" \
 expect_match "monitor mode: suppressed recipient WARN" '^action=WARN 550 5.1.1 <gone@example.net>' \
 	"$(ask tests/golden/policyd/suppressed.request)"
 expect_match "monitor refusal logged" 'would reject \(monitor\)' "$(cat "$T/policyd.log")"
+
+# suppressed_reply: a reason of its own gets its own reply (4xx: the client retries).
+write_conf enforce "suppressed_reply = HARDBOUNCE 450 4.2.1
+suppressed_reply = * 550 5.1.1"
+kill -HUP "$PD_PID"
+sleep 0.5
+expect_eq "suppressed_reply: HARDBOUNCE answered 450 4.2.1" \
+	"action=450 4.2.1 <gone@example.net> is suppressed by OCI Email Delivery (HARDBOUNCE since 2026-01-02); mail to it would be dropped without a bounce" \
+	"$(ask tests/golden/policyd/suppressed.request | head -n 1)"
+expect_match "suppressed_reply: other reasons keep 550 5.1.1" '^action=550 5.1.1 <angry@example.net>.*COMPLAINT' \
+	"$(ask tests/golden/policyd/rewrite-rule-suppressed.request)"
 
 # Redis gone: max_stale (1h) keeps the last-known-good view answering.
 redis_stop

@@ -131,6 +131,17 @@ static const struct value_case {
 	const char *want; /* NULL: accepted */
 } value_cases[] = {
     {"log", "facility", "mail", NULL},
+    {"policyd", "suppressed_reply", "SOFTBOUNCE 450 4.2.1", NULL},
+    {"policyd", "suppressed_reply", "softbounce 450", NULL},
+    {"milter", "suppressed_reply", "* 550 5.7.1", NULL},
+    {"milter", "suppressed_reply", "", NULL},
+    {"policyd", "suppressed_reply", "SOFTBOUNCE", "expected REASON CODE [DSN]"},
+    {"policyd", "suppressed_reply", "SOFTBOUNCE 450 4.2.1 x", "expected REASON CODE [DSN]"},
+    {"policyd", "suppressed_reply", "SOFT-BOUNCE 450", "REASON must be an OCI suppression"},
+    {"policyd", "suppressed_reply", "SOFTBOUNCE 250", "CODE must be a 4xx or 5xx"},
+    {"policyd", "suppressed_reply", "SOFTBOUNCE 45x", "CODE must be a 4xx or 5xx"},
+    {"policyd", "suppressed_reply", "SOFTBOUNCE 450 5.2.1", "same class as CODE"},
+    {"policyd", "suppressed_reply", "SOFTBOUNCE 450 4.2", "same class as CODE"},
     {"log", "facility", "kern", "unknown syslog facility"},
     {"oci", "region", "eu-frankfurt-1", NULL},
     {"oci", "region", "EU_Frankfurt", "not a region"},

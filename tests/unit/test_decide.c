@@ -182,6 +182,50 @@ test_recipients(void **unused)
 	state_close(st);
 }
 
+/* suppressed_reply: a reason's own line, else "*", else 550 5.1.1; 4xx defers. */
+static void
+test_suppressed_replies(void **unused)
+{
+	struct state *st = test_state();
+	struct edg_config *cfg = test_config("[policyd]\n"
+	                                     "suppressed_reply = complaint 450 4.7.1\n"
+	                                     "[milter]\n"
+	                                     "suppressed_reply = * 551\n"
+	                                     "suppressed_reply = HARDBOUNCE 550 5.1.10\n"
+	                                     "mode = monitor\n");
+	struct decide_policy policy;
+	struct verdict v;
+
+	state_memory_add_suppression(st, "soft@example.net", "SOFTBOUNCE", 1767323045678LL, "");
+	decide_policy_from_config(&policy, cfg, &cfg->policyd.daemon);
+	decide_recipient(&policy, st, "angry@example.net", &v);
+	assert_int_equal(v.action, VERDICT_TEMPFAIL);
+	assert_int_equal(v.reason, REASON_RCPT_SUPPRESSED);
+	assert_string_equal(v.code, "450");
+	assert_string_equal(v.dsn, "4.7.1");
+	assert_non_null(strstr(v.text, "<angry@example.net> is suppressed by OCI Email Delivery "
+	                               "(COMPLAINT since 2026-01-02)"));
+	decide_recipient(&policy, st, "gone@example.net", &v);
+	assert_int_equal(v.action, VERDICT_REJECT);
+	assert_string_equal(v.code, "550");
+	assert_string_equal(v.dsn, "5.1.1");
+	decide_recipient(&policy, st, "fine@example.net", &v);
+	assert_int_equal(v.action, VERDICT_PASS);
+	assert_null(v.code);
+
+	decide_policy_from_config(&policy, cfg, &cfg->milter.daemon);
+	decide_recipient(&policy, st, "gone@example.net", &v);
+	assert_int_equal(v.action, VERDICT_PASS); /* monitor */
+	assert_true(v.would_refuse);
+	assert_string_equal(v.code, "550");
+	assert_string_equal(v.dsn, "5.1.10");
+	decide_recipient(&policy, st, "soft@example.net", &v);
+	assert_string_equal(v.code, "551");
+	assert_string_equal(v.dsn, "5.1.1");
+	config_free(cfg);
+	state_close(st);
+}
+
 /* A state error: on_state_error decides, monitor mode never refuses. */
 static void
 test_state_errors(void **unused)
@@ -456,9 +500,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sender_table),     cmocka_unit_test(test_recipients),
-	    cmocka_unit_test(test_state_errors),     cmocka_unit_test(test_header_from_table),
-	    cmocka_unit_test(test_guard_recipients), cmocka_unit_test(test_guard_limits),
+	    cmocka_unit_test(test_sender_table),       cmocka_unit_test(test_recipients),
+	    cmocka_unit_test(test_state_errors),       cmocka_unit_test(test_header_from_table),
+	    cmocka_unit_test(test_guard_recipients),   cmocka_unit_test(test_guard_limits),
+	    cmocka_unit_test(test_suppressed_replies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
