@@ -32,6 +32,7 @@
  *	    size_t count, char *err, size_t errsize);
  *	int  state_writer_status_get(struct state_writer *w, const char *field, char *buf,
  *	    size_t size, char *err, size_t errsize);
+ *	long state_writer_retry_ms(const struct state_writer *w);
  *
  * DESCRIPTION
  *	Changes to the published generation are queued with state_writer_set() and
@@ -60,7 +61,12 @@
  *
  *	Functions returning int give 0 (or the documented value) on success and -1 with
  *	a reason in err. After an error the connection is dropped and the next call
- *	reconnects; queued changes are kept until committed or discarded.
+ *	reconnects; queued changes are kept until committed or discarded. A failed
+ *	connection is retried only after a jittered, doubling delay (100 ms to 5 s;
+ *	calls meanwhile fail at once with the last reason); state_writer_retry_ms()
+ *	says how long that is (0: a call may connect now), for a caller's loop to wait.
+ *	A READONLY reply (a primary demoted by a failover) drops the connection before
+ *	the next call, which asks the sentinels again for a redis+sentinel:// URL.
  *
  * OWNERSHIP
  *	Keys and values are copied. The caller closes the writer.
@@ -113,5 +119,6 @@ int state_writer_status(struct state_writer *w, const char *const *fields, size_
 
 int state_writer_status_get(struct state_writer *w, const char *field, char *buf, size_t size,
                             char *err, size_t errsize);
+long state_writer_retry_ms(const struct state_writer *w);
 
 #endif

@@ -500,7 +500,8 @@ static int
 config_register_secrets(const struct edg_config *cfg)
 {
 	char *proxy_password = config_url_password(cfg->oci.proxy);
-	const char *secrets[] = {cfg->oci.pass_phrase, cfg->redis.url.password, proxy_password};
+	const char *secrets[] = {cfg->oci.pass_phrase, cfg->redis.url.password,
+	                         cfg->redis.url.sentinel_password, proxy_password};
 	int any = 0;
 
 	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
@@ -546,22 +547,34 @@ config_oci_endpoint(const struct edg_config *cfg, const char *profile_region)
 	return xasprintf(CONFIG_ENDPOINT_FMT, region);
 }
 
-/* text with the password of a URL, or all of a secret, replaced by CONFIG_MASK. */
+/*
+ * text with the password of a URL, or all of a secret, replaced by CONFIG_MASK; a
+ * Redis Sentinel URL's "?sentinel_password=", which runs to the end, is masked too.
+ */
 static void
 config_print_masked(const struct config_key *key, const char *text, FILE *out)
 {
-	const char *start = strstr(text, "://"), *at, *colon;
+	const char *start = strstr(text, "://"), *query, *at, *colon;
+	int len;
 
 	if ((key->flags & CONFIG_F_SECRET) && text[0] != '\0') {
 		fputs(CONFIG_MASK, out);
 		return;
 	}
-	if (config_may_quote(key) || start == NULL || (at = strrchr(start + 3, '@')) == NULL ||
-	    (colon = memchr(start + 3, ':', (size_t)(at - start - 3))) == NULL) {
+	if (config_may_quote(key) || start == NULL) {
 		fputs(text, out);
 		return;
 	}
-	fprintf(out, "%.*s%s%s", (int)(colon + 1 - text), text, CONFIG_MASK, at);
+	query = strstr(start, "?sentinel_password=");
+	len = query != NULL ? (int)(query - text) : (int)strlen(text);
+	if ((at = memrchr(start + 3, '@', (size_t)(text + len - start - 3))) == NULL ||
+	    (colon = memchr(start + 3, ':', (size_t)(at - start - 3))) == NULL)
+		fprintf(out, "%.*s", len, text);
+	else
+		fprintf(out, "%.*s%s%.*s", (int)(colon + 1 - text), text, CONFIG_MASK,
+		        (int)(text + len - at), at);
+	if (query != NULL)
+		fprintf(out, "?sentinel_password=%s", CONFIG_MASK);
 }
 
 static void

@@ -17,6 +17,9 @@
  *	fail	any error kills the connection (a hiredis context is never reused after
  *		an error); reconnect after a jittered, doubling delay (100 ms to 5 s), so
  *		a fleet of readers does not hammer a restarting Redis all at once.
+ *		With a redis+sentinel:// URL every reconnection asks the sentinels again
+ *		(redis_connect()), and the periodic check also asks the node for its
+ *		ROLE: a reader left on a demoted primary moves to the new one.
  *
  *	Lookups never touch the network (except STATE_DETAIL): they take the read lock
  *	and answer from the view, or LOOKUP_TEMPFAIL when there is none or when it has
@@ -29,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "log.h"
@@ -49,6 +51,7 @@
 #define STATE_BACKOFF_MIN_MS   100
 #define STATE_BACKOFF_MAX_MS   5000
 #define STATE_NOT_PUBLISHED_MS 500
+#define STATE_DETAIL_RETRY_MS  1000 /* after a failed connection for an exact record */
 
 enum follow_result { FOLLOW_OK = 0, FOLLOW_ERROR = -1, FOLLOW_RELOAD = 1, FOLLOW_UNPUBLISHED = 2 };
 
@@ -74,6 +77,7 @@ struct state_redis {
 	int stop, published, connected;
 	unsigned long reconnects;
 	char last_error[256];
+	char master[REDIS_PEER_SIZE]; /* sentinel URLs: "host:port" of the master in use */
 
 	/* Follower thread only. */
 	pthread_t thread;
@@ -86,6 +90,7 @@ struct state_redis {
 
 	pthread_mutex_t detail_mu;
 	redisContext *detail_ctx;
+	long long detail_retry_ms; /* no new detail connection before this (monotonic) */
 };
 
 static void
@@ -469,12 +474,17 @@ static enum follow_result
 state_redis_check(struct state_redis *r)
 {
 	long long gen = state_redis_generation(r);
-	char id[64];
+	char id[64], why[160];
 	unsigned long long seq;
 	enum follow_result rc;
 
 	if (gen < 0)
 		return FOLLOW_ERROR;
+	if (r->url.kind == CONFIG_REDIS_SENTINEL &&
+	    redis_check_master(r->ctx, why, sizeof(why)) != 0) {
+		state_redis_error(r, "Sentinel master", why);
+		return FOLLOW_ERROR; /* ask the sentinels again */
+	}
 	if ((unsigned long long)gen != r->view->generation)
 		return FOLLOW_RELOAD;
 	if ((rc = state_redis_stream_tail(r, id, sizeof(id), &seq)) != FOLLOW_OK)
@@ -507,19 +517,6 @@ state_redis_follow(struct state_redis *r)
 	return rc;
 }
 
-static long
-state_redis_backoff(long *delay_ms)
-{
-	uint32_t rnd = 0;
-	long ms;
-
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		rnd = (uint32_t)timefmt_monotonic_ms();
-	ms = *delay_ms / 2 + (long)(rnd % (uint32_t)(*delay_ms / 2 + 1)); /* [d/2, d] */
-	*delay_ms = *delay_ms * 2 > STATE_BACKOFF_MAX_MS ? STATE_BACKOFF_MAX_MS : *delay_ms * 2;
-	return ms;
-}
-
 static int
 state_redis_connect(struct state_redis *r)
 {
@@ -533,6 +530,15 @@ state_redis_connect(struct state_redis *r)
 	pthread_mutex_lock(&r->mu);
 	if (r->last_error[0] != '\0')
 		log_info("state: Redis reachable again");
+	if (r->url.kind == CONFIG_REDIS_SENTINEL) {
+		char peer[REDIS_PEER_SIZE];
+
+		redis_peer(r->ctx, peer, sizeof(peer));
+		if (strcmp(peer, r->master) != 0)
+			log_info("state: Redis master \"%s\" is %s (from Sentinel)",
+			         r->url.master_name, peer);
+		memcpy(r->master, peer, sizeof(peer));
+	}
 	r->connected = 1;
 	r->reconnects++;
 	r->last_error[0] = '\0';
@@ -551,7 +557,8 @@ state_redis_thread(void *arg)
 		enum follow_result rc;
 
 		if (r->ctx == NULL && state_redis_connect(r) != 0) {
-			state_redis_sleep(r, state_redis_backoff(&delay_ms));
+			state_redis_sleep(
+			    r, redis_backoff(&delay_ms, r->backoff_min_ms, STATE_BACKOFF_MAX_MS));
 			continue;
 		}
 		rc = need_load ? state_redis_load(r) : state_redis_follow(r);
@@ -569,7 +576,8 @@ state_redis_thread(void *arg)
 				redisFree(r->ctx);
 				r->ctx = NULL;
 			}
-			state_redis_sleep(r, state_redis_backoff(&delay_ms));
+			state_redis_sleep(
+			    r, redis_backoff(&delay_ms, r->backoff_min_ms, STATE_BACKOFF_MAX_MS));
 		}
 	}
 	return NULL;
@@ -589,6 +597,7 @@ state_redis_open(const struct state_options *opts, char *err, size_t errsize)
 		return NULL;
 	}
 	log_secret_add(r->url.password);
+	log_secret_add(r->url.sentinel_password);
 	r->prefix = xasprintf("%s:" STATE_SCHEMA, opts->prefix ? opts->prefix : "edg");
 	r->connect_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 1000;
 	r->command_ms = opts->command_timeout_ms > 0 ? opts->command_timeout_ms : 1000;
@@ -645,9 +654,12 @@ state_redis_detail(struct state_redis *r, unsigned long long gen, const char *ad
 	int rc = -1;
 
 	pthread_mutex_lock(&r->detail_mu);
-	if (r->detail_ctx == NULL)
+	if (r->detail_ctx == NULL && timefmt_monotonic_ms() >= r->detail_retry_ms) {
 		r->detail_ctx =
 		    redis_connect(&r->url, r->connect_ms, r->command_ms, err, sizeof(err));
+		if (r->detail_ctx == NULL)
+			r->detail_retry_ms = timefmt_monotonic_ms() + STATE_DETAIL_RETRY_MS;
+	}
 	if (r->detail_ctx != NULL)
 		reply = redisCommand(r->detail_ctx, "HGET %s:%llu:sup %s", r->prefix, gen, addr);
 	if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {

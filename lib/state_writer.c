@@ -3,6 +3,12 @@
  *
  * Commands are built as argument vectors (never formatted strings: keys and values
  * may hold anything) and pipelined between MULTI and EXEC.
+ *
+ * A failed connection is not retried before a jittered, doubling delay (100 ms to
+ * 5 s): callers in a loop do not hammer a Redis that is down, and a fleet does not
+ * reconnect in step. A reply saying the node is no longer a master (READONLY: a
+ * primary demoted by a failover) marks the connection; it is dropped before the
+ * next command, whose connection asks the sentinels again (redis_connect()).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,11 +18,14 @@
 #include "log.h"
 #include "redis_conn.h"
 #include "state_writer.h"
+#include "timefmt.h"
 #include "xalloc.h"
 
-#define STATE_WRITER_RETRIES    5
-#define STATE_WRITER_STREAM_MAX "1000000"
-#define STATE_WRITER_ARGS       (8 + 2 * STATE_WRITER_CHUNK)
+#define STATE_WRITER_RETRIES        5
+#define STATE_WRITER_STREAM_MAX     "1000000"
+#define STATE_WRITER_ARGS           (8 + 2 * STATE_WRITER_CHUNK)
+#define STATE_WRITER_BACKOFF_MIN_MS 100
+#define STATE_WRITER_BACKOFF_MAX_MS 5000
 
 struct state_writer_change {
 	enum state_kind kind;
@@ -30,6 +39,11 @@ struct state_writer {
 	char *prefix; /* "<prefix>:v1" */
 	long connect_ms, command_ms;
 	redisContext *ctx;
+	int demoted;                  /* ctx answered READONLY or MASTERDOWN: drop it */
+	long backoff_ms;              /* the next failed connection's delay */
+	long long retry_at_ms;        /* no connection attempt before this (monotonic) */
+	char connect_error[256];      /* why the last attempt failed */
+	char master[REDIS_PEER_SIZE]; /* sentinel URLs: the master last connected to */
 
 	struct state_writer_change *queue;
 	size_t nqueue, queue_cap;
@@ -67,6 +81,7 @@ state_writer_open(const struct config_redis_url *url, const char *prefix, long c
 	w->prefix = xasprintf("%s:v1", prefix);
 	w->connect_ms = connect_ms;
 	w->command_ms = command_ms;
+	w->backoff_ms = STATE_WRITER_BACKOFF_MIN_MS;
 	return w;
 }
 
@@ -92,14 +107,60 @@ state_writer_drop(struct state_writer *w)
 	if (w->ctx != NULL)
 		redisFree(w->ctx);
 	w->ctx = NULL;
+	w->demoted = 0;
+}
+
+/* A new connection went to peer: say so when a sentinel URL now leads elsewhere. */
+static void
+state_writer_connected(struct state_writer *w)
+{
+	char peer[REDIS_PEER_SIZE];
+
+	w->backoff_ms = STATE_WRITER_BACKOFF_MIN_MS;
+	w->retry_at_ms = 0;
+	if (w->url.kind != CONFIG_REDIS_SENTINEL)
+		return;
+	redis_peer(w->ctx, peer, sizeof(peer));
+	if (w->master[0] != '\0' && strcmp(peer, w->master) != 0)
+		log_info("redis: master \"%s\" is now %s (from Sentinel; was %s)",
+		         w->url.master_name, peer, w->master);
+	memcpy(w->master, peer, sizeof(peer));
 }
 
 static int
 state_writer_connect(struct state_writer *w, char *err, size_t errsize)
 {
-	if (w->ctx == NULL)
-		w->ctx = redis_connect(&w->url, w->connect_ms, w->command_ms, err, errsize);
-	return w->ctx != NULL ? 0 : -1;
+	long long now;
+
+	if (w->ctx != NULL && w->demoted) {
+		log_info("redis: the node is no longer a master: connecting again");
+		state_writer_drop(w);
+	}
+	if (w->ctx != NULL)
+		return 0;
+	now = timefmt_monotonic_ms();
+	if (now < w->retry_at_ms) {
+		snprintf(err, errsize, "%.200s (next attempt in %lld ms)", w->connect_error,
+		         w->retry_at_ms - now);
+		return -1;
+	}
+	w->ctx = redis_connect(&w->url, w->connect_ms, w->command_ms, err, errsize);
+	if (w->ctx == NULL) {
+		snprintf(w->connect_error, sizeof(w->connect_error), "%s", err);
+		w->retry_at_ms = now + redis_backoff(&w->backoff_ms, STATE_WRITER_BACKOFF_MIN_MS,
+		                                     STATE_WRITER_BACKOFF_MAX_MS);
+		return -1;
+	}
+	state_writer_connected(w);
+	return 0;
+}
+
+long
+state_writer_retry_ms(const struct state_writer *w)
+{
+	long long now = timefmt_monotonic_ms();
+
+	return w->ctx == NULL && w->retry_at_ms > now ? (long)(w->retry_at_ms - now) : 0;
 }
 
 /* Read one pipelined reply; NULL (connection dropped, err set) on a transport error. */
@@ -114,6 +175,8 @@ state_writer_reply(struct state_writer *w, char *err, size_t errsize)
 		state_writer_drop(w);
 		return NULL;
 	}
+	if (redis_is_demotion(reply))
+		w->demoted = 1;
 	return reply;
 }
 

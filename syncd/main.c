@@ -233,6 +233,9 @@ syncd_sleep_until(struct syncd *sd, const struct syncd_schedule *next)
 		wake = next->reconcile;
 	if (wake > now + sd->cfg->syncd.lock_ttl_ms / 3)
 		wake = now + sd->cfg->syncd.lock_ttl_ms / 3;
+	/* Redis unreachable: not again before the writer's jittered delay (no busy loop). */
+	if (wake < now + state_writer_retry_ms(sd->writer))
+		wake = now + state_writer_retry_ms(sd->writer);
 	while (!syncd_got_stop && !syncd_got_reload && timefmt_monotonic_ms() < wake) {
 		struct timespec pause = {0, 100 * 1000000};
 

@@ -175,6 +175,10 @@ static const struct value_case {
     {"redis", "url", "redis://user@h", "credentials"},
     {"redis", "url", "redis://:pw@h", "too short"},
     {"redis", "url", "rediss://h", "starts with redis:// or unix://"},
+    {"redis", "url", "redis+sentinel://s1,s2:26380/mymaster/2", NULL},
+    {"redis", "url", "redis+sentinel://:pw@s1/m", "too short"},
+    {"redis", "url", "redis+sentinel://s1/m?sentinel_password=ab", "too short"},
+    {"redis", "url", "redis+sentinel://s1", "needs /MASTER"},
     {"redis", "prefix", "edg.prod-1", NULL},
     {"redis", "prefix", "edg:v1", "letters, digits"},
     {"syncd", "audit_log", "syslog", NULL},
@@ -455,6 +459,82 @@ test_socket_parse(void **unused)
 		print_message("bad socket %s\n", bad[i].text);
 		assert_int_equal(config_socket_parse(bad[i].text, bad[i].syntax, &sock, &why), -1);
 		config_socket_release(&sock);
+	}
+}
+
+/* redis+sentinel:// URLs: the sentinels in order, the master's name, two passwords. */
+static void
+test_redis_sentinel_url(void **unused)
+{
+	static const struct {
+		const char *text;
+		size_t nsentinels;
+		const char *first_host, *last_host;
+		unsigned first_port, last_port;
+		const char *master, *user, *password, *sentinel_password;
+		int db;
+	} cases[] = {
+	    {"redis+sentinel://s1/mymaster", 1, "s1", "s1", 26379, 26379, "mymaster", "", "", "",
+	     0},
+	    {"redis+sentinel://10.0.0.1:5000,10.0.0.2,[::1]:5002/edg-main/3", 3, "10.0.0.1", "::1",
+	     5000, 5002, "edg-main", "", "", "", 3},
+	    {"redis+sentinel://edg-syncd:p@ss:w/rd@s1:26379,s2:26380/m_1.x/", 2, "s1", "s2", 26379,
+	     26380, "m_1.x", "edg-syncd", "p@ss:w/rd", "", 0},
+	    {"redis+sentinel://:data-pw@s1/m?sentinel_password=s@nt/?:x", 1, "s1", "s1", 26379,
+	     26379, "m", "", "data-pw", "s@nt/?:x", 0},
+	    {"redis+sentinel://s1/m/15?sentinel_password=spw", 1, "s1", "s1", 26379, 26379, "m", "",
+	     "", "spw", 15},
+	    {"redis+sentinel://a,b,c,d,e,f,g,h/m", 8, "a", "h", 26379, 26379, "m", "", "", "", 0},
+	};
+	static const char *const bad[] = {
+	    "redis+sentinel://",
+	    "redis+sentinel://s1",
+	    "redis+sentinel://s1/",
+	    "redis+sentinel:///m",
+	    "redis+sentinel://s1,/m",
+	    "redis+sentinel://,s1/m",
+	    "redis+sentinel://s1:0/m",
+	    "redis+sentinel://s1:x/m",
+	    "redis+sentinel://[::1/m",
+	    "redis+sentinel://a,b,c,d,e,f,g,h,i/m",
+	    "redis+sentinel://s1/my master",
+	    "redis+sentinel://s1/m/x",
+	    "redis+sentinel://s1/m/99999",
+	    "redis+sentinel://s1/m/1/2",
+	    "redis+sentinel://u@s1/m",
+	    "redis+sentinel://s1/"
+	    "m2345678901234567890123456789012345678901234567890123456789012345",
+	    "redis+sentinel://s1/m?db=1",
+	    "redis+sentinel://s1/m?sentinel_password=",
+	    "redis+sentinel://s1/m?sentinel_password=x",
+	};
+	struct config_redis_url url;
+	const char *why;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		print_message("sentinel %s\n", cases[i].text);
+		assert_int_equal(config_redis_url_parse(cases[i].text, &url, &why), 0);
+		assert_int_equal(url.kind, CONFIG_REDIS_SENTINEL);
+		assert_string_equal(url.text, cases[i].text);
+		assert_int_equal(url.nsentinels, cases[i].nsentinels);
+		assert_string_equal(url.sentinels[0].host, cases[i].first_host);
+		assert_int_equal(url.sentinels[0].port, cases[i].first_port);
+		assert_string_equal(url.sentinels[url.nsentinels - 1].host, cases[i].last_host);
+		assert_int_equal(url.sentinels[url.nsentinels - 1].port, cases[i].last_port);
+		assert_string_equal(url.master_name, cases[i].master);
+		assert_string_equal(url.username, cases[i].user);
+		assert_string_equal(url.password, cases[i].password);
+		assert_string_equal(url.sentinel_password, cases[i].sentinel_password);
+		assert_int_equal(url.db, cases[i].db);
+		assert_string_equal(url.host, "");
+		assert_string_equal(url.path, "");
+		config_redis_url_release(&url);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		print_message("bad sentinel %s\n", bad[i]);
+		assert_int_equal(config_redis_url_parse(bad[i], &url, &why), -1);
+		assert_non_null(why);
+		config_redis_url_release(&url);
 	}
 }
 
@@ -896,6 +976,37 @@ test_load_registers_secrets(void **unused)
 	free(path);
 }
 
+/* Both passwords of a sentinel URL are masked by show and registered for the logs. */
+static void
+test_show_sentinel(void **unused)
+{
+	const char *text = "[redis]\nurl = redis+sentinel://edg:data-pw@s1,s2:26380/m/1"
+	                   "?sentinel_password=sent@pw\n";
+	char *errors = NULL, *out, *path, line[LOG_LINE_MAX];
+	struct edg_config *cfg = parse(text, &errors);
+
+	assert_non_null(cfg);
+	out = show(cfg, 0);
+	assert_string_equal(out, "[redis]\nurl = redis+sentinel://edg:*****@s1,s2:26380/m/1"
+	                         "?sentinel_password=*****\n");
+	free(out);
+	config_free(cfg);
+	free(errors);
+
+	path = temp_file(text, strlen(text), 0600);
+	log_secret_clear();
+	errors = load_errors(path, &cfg);
+	assert_non_null(cfg);
+	snprintf(line, sizeof(line), "a data-pw b sent@pw c");
+	log_sanitize(line, sizeof(line));
+	assert_string_equal(line, "a ***** b ***** c");
+	log_secret_clear();
+	config_free(cfg);
+	free(errors);
+	unlink(path);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -908,6 +1019,8 @@ main(void)
 	    cmocka_unit_test(test_cidr),
 	    cmocka_unit_test(test_socket_parse),
 	    cmocka_unit_test(test_redis_url),
+	    cmocka_unit_test(test_redis_sentinel_url),
+	    cmocka_unit_test(test_show_sentinel),
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_table),
 	    cmocka_unit_test(test_parsed_values),
