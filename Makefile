@@ -76,7 +76,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
 .SECONDARY:
 .PHONY: all deps check unit integration fuzz fuzz-build install clean format sample bench leakcheck \
-	demo demo-stop
+	demo demo-stop soak
 all: $(PROGS)
 
 $(O)/%.o: %.c
@@ -137,6 +137,16 @@ leakcheck: deps all
 	@EDG_BUILD=$(B) EDG_VALGRIND="valgrind -q --vgdb=no --leak-check=full \
 		--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
 		--error-exitcode=99" sh tests/run-suites.sh $(LEAKCHECK_SUITES)
+
+# soak: SOAK_SECONDS (default an hour) of mail at SOAK_RATE msg/s through a private Postfix
+# with the daemons, syncs running and Redis restarted every SOAK_REDIS_RESTART s; each
+# daemon's RSS, fds and Redis connections sampled into build/soak/*.csv, judged flat or not.
+SOAK_SECONDS ?= 3600
+SOAK_RATE ?= 5
+SOAK_REDIS_RESTART ?= 600
+soak: deps all
+	@EDG_BUILD=$(B) SOAK_SECONDS=$(SOAK_SECONDS) SOAK_RATE=$(SOAK_RATE) \
+		SOAK_REDIS_RESTART=$(SOAK_REDIS_RESTART) bash tests/soak/soak.sh
 
 # bench: the side-by-side benchmarks of docs/benchmarks.md (BENCH_QUICK=1: a short run).
 bench: deps all $(TOOL_BIN)
