@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
@@ -261,6 +262,74 @@ test_reconnect(void **unused)
 	state_writer_close(w);
 }
 
+static long long
+connections_received(void)
+{
+	redisReply *reply = testredis_query("INFO stats");
+	const char *line = strstr(reply->str, "total_connections_received:");
+	long long n = line != NULL ? strtoll(line + 27, NULL, 10) : -1;
+
+	freeReplyObject(reply);
+	return n;
+}
+
+/*
+ * A primary demoted under the writer (READONLY): the connection is dropped and the
+ * next call connects again (asks the sentinels again for a sentinel URL), no loop.
+ */
+static void
+test_readonly(void **unused)
+{
+	const char *fields[] = {"k", "v"};
+	char err[256];
+	struct state_writer *w;
+	long long before;
+
+	testredis_start();
+	w = writer();
+	publish_first(w);
+	testredis_cmd("REPLICAOF 127.0.0.1 1");
+	assert_int_equal(state_writer_status(w, fields, 2, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "READONLY"));
+	before = connections_received();
+	assert_int_equal(state_writer_status(w, fields, 2, err, sizeof(err)), -1);
+	assert_int_equal(connections_received(), before + 1); /* a new connection */
+	testredis_cmd("REPLICAOF NO ONE");
+	before = connections_received();
+	assert_int_equal(state_writer_status(w, fields, 2, err, sizeof(err)), 0);
+	assert_int_equal(connections_received(), before + 1);
+	assert_int_equal(state_writer_status(w, fields, 2, err, sizeof(err)), 0);
+	assert_int_equal(connections_received(), before + 1); /* kept once it works */
+	state_writer_close(w);
+}
+
+/* A failed connection is not retried at once: a jittered 50-100 ms first, then more. */
+static void
+test_connect_backoff(void **unused)
+{
+	char err[256];
+	struct state_writer *w = writer(); /* no server */
+	struct timespec pause = {0, 120 * 1000000};
+	long retry;
+
+	assert_int_equal(state_writer_generation(w, err, sizeof(err)), -1);
+	assert_null(strstr(err, "next attempt"));
+	retry = state_writer_retry_ms(w);
+	assert_true(retry > 0 && retry <= 100);
+	assert_int_equal(state_writer_generation(w, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "next attempt in"));
+	nanosleep(&pause, NULL);
+	assert_int_equal(state_writer_retry_ms(w), 0);
+	assert_int_equal(state_writer_generation(w, err, sizeof(err)), -1); /* tried again */
+	assert_null(strstr(err, "next attempt"));
+	assert_true(state_writer_retry_ms(w) > 90); /* 100-200 ms now */
+	testredis_start();
+	nanosleep(&pause, NULL);
+	nanosleep(&pause, NULL);
+	assert_int_equal(state_writer_generation(w, err, sizeof(err)), 0);
+	state_writer_close(w);
+}
+
 static int
 test_teardown(void **unused)
 {
@@ -294,6 +363,8 @@ main(void)
 	    cmocka_unit_test_teardown(test_two_writers, test_teardown),
 	    cmocka_unit_test_teardown(test_lock, test_teardown),
 	    cmocka_unit_test_teardown(test_reconnect, test_teardown),
+	    cmocka_unit_test_teardown(test_readonly, test_teardown),
+	    cmocka_unit_test_teardown(test_connect_backoff, test_teardown),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
