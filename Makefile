@@ -132,9 +132,13 @@ fuzz: deps fuzz-build
 
 # leakcheck: the daemons' integration suites with the daemons under valgrind; a memory
 # error or a definite/indirect leak makes a daemon exit 99, which the suites report.
-LEAKCHECK_SUITES ?= tests/integration/policyd_golden.sh tests/integration/syncd.sh
+# tests/soak/leak_postfix.sh: LEAK_MESSAGES (default 10,000) through Postfix with
+# edg-policyd and edg-milter under valgrind (its own valgrind command, full reports kept).
+LEAK_MESSAGES ?= 10000
+LEAKCHECK_SUITES ?= tests/integration/policyd_golden.sh tests/integration/syncd.sh \
+	tests/soak/leak_postfix.sh
 leakcheck: deps all
-	@EDG_BUILD=$(B) EDG_VALGRIND="valgrind -q --vgdb=no --leak-check=full \
+	@EDG_BUILD=$(B) LEAK_MESSAGES=$(LEAK_MESSAGES) EDG_VALGRIND="valgrind -q --vgdb=no --leak-check=full \
 		--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
 		--error-exitcode=99" sh tests/run-suites.sh $(LEAKCHECK_SUITES)
 
