@@ -158,7 +158,8 @@ const struct config_key config_keys[] = {
 	 RANGE(SEC_MS, HOUR_MS)},
 
 	{KEY("redis", "url", CONFIG_T_REDIS_URL, "unix:///run/redis/redis-server.sock", redis.url,
-	     "redis://[user:password@]host[:port][/db] or unix://[user:password@]/path[?db=N]")},
+	     "redis://[user:pw@]host[:port][/db], unix://[user:pw@]/path[?db=N] or "
+	     "redis+sentinel://[user:pw@]host[:port],.../master[/db] (docs/operations.md)")},
 	{KEY("redis", "prefix", CONFIG_T_KEY_PREFIX, "edg", redis.prefix,
 	     "first component of every key (letters, digits, . _ -)")},
 	{KEY("redis", "connect_timeout", CONFIG_T_DURATION, "1s", redis.connect_timeout_ms,
