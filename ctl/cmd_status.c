@@ -12,6 +12,8 @@
  *	by reason with an HSCAN); whether Redis answers; and the readers' view: a
  *	reader state opened the way edg-policyd opens it (generation, sequence, age).
  *	--quick skips the HSCAN and the reader view (which load every suppression).
+ *	Then the usage of each [guard] limit over its sliding window (status_guard.c;
+ *	--quick skips the SCAN for the counters of limits per login, sender or client).
  *
  *	Read from {p}:status as edg-syncd writes it (docs/edg-syncd.md, "Status").
  *
@@ -30,6 +32,7 @@
 #include "ctl_out.h"
 #include "ctl_state.h"
 #include "edgctl.h"
+#include "status_guard.h"
 #include "timefmt.h"
 #include "xalloc.h"
 
@@ -65,12 +68,14 @@ struct status_info {
 	struct state_status view;
 	const char *problems[STATUS_PROBLEMS];
 	size_t nproblems;
+	struct status_guard *guard; /* [guard] limits' usage (status_guard.c) */
 };
 
 static const char cmd_status_usage_text[] =
     "usage: edgctl [-c FILE] status [--json] [--quick]\n"
     "  --json   one JSON object for scripts\n"
-    "  --quick  no suppression count by reason, no readers' view (no full scan)\n"
+    "  --quick  no suppression count by reason, no readers' view, no per-identity rate\n"
+    "           limit counters (no full scan)\n"
     "exit: 0 fresh, 1 last sync failed or state older than max_stale, 3 Redis unreachable\n";
 
 static void
@@ -223,6 +228,8 @@ status_collect(struct status_info *si, int quick)
 	        0 &&
 	    status_counts(si, c) == 0)
 		rc = 0;
+	if (rc == 0)
+		si->guard = status_guard_collect(si->cfg, c, quick);
 	redisFree(c);
 	if (rc != 0)
 		return -1;
@@ -355,6 +362,7 @@ status_print_json(const struct status_info *si)
 	              (json_int_t)si->suppressions, "suppressions_by_reason", reasons));
 	json_object_set_new(root, "reader", status_json_view(si));
 	json_object_set_new(root, "sync_requested", ctl_out_string(si->sync_requested));
+	json_object_set_new(root, "rate_limits", status_guard_json(si->guard));
 	ctl_out_json(root);
 }
 
@@ -432,6 +440,7 @@ status_print(const struct status_info *si)
 		printf("sync requested %s ago%s\n", age,
 		       strcmp(si->sync_requested, si->sync_served) == 0 ? ", served" : "");
 	}
+	status_guard_print(si->guard);
 	for (size_t i = 0; i < si->nproblems; i++)
 		printf("PROBLEM: %s\n", si->problems[i]);
 	if (si->nproblems == 0)
@@ -485,6 +494,7 @@ cmd_status(int argc, char **argv, const char *config_path)
 	else
 		status_print(si);
 	rc = !si->reachable ? EDGCTL_STATE : si->nproblems > 0 ? EDGCTL_FAIL : EDGCTL_OK;
+	status_guard_free(si->guard);
 	free(si);
 	config_free(cfg);
 	return rc;

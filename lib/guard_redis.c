@@ -1,11 +1,20 @@
 /*
  * guard_redis.c - rate-limit counters shared through Redis (see guard.h)
  *
- * One EVAL per recipient: the script reads every counter, refuses without counting
- * when one is at its limit, otherwise increments them all and gives a new key its
- * expiry. Atomic, so two gateways cannot both let the last recipient of a window
- * through, and a deferred recipient costs nothing against the quota (OCI counts
- * what it is given). The ACL a limiter needs is in docs/redis-schema.md.
+ * One EVAL per recipient: the script reads every counter's usage over its sliding
+ * window, refuses without counting when one is at its limit, otherwise counts the
+ * recipient in each. Atomic, so two gateways cannot both let the last recipient
+ * of a window through, and a deferred recipient costs nothing against the quota
+ * (OCI counts what it is given). The clock is Redis's TIME, one for all gateways.
+ *
+ * A counter is a hash (docs/redis-schema.md): a field per slot ("<slot>": count),
+ * "n" their sum, "lo" the lowest slot that may still hold a count, "id" the
+ * identity (cut to GUARD_ID_SHOWN bytes, for edgctl status). Slots that left the
+ * window are subtracted from "n" and deleted as the window passes over them, so a
+ * check costs a few commands whatever the traffic, the hash holds at most
+ * GUARD_SLOTS + 4 fields (a small listpack), and a key idle for a window is
+ * dropped whole. The arithmetic is guard_slot()'s; the ACL a limiter needs is in
+ * docs/redis-schema.md.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,18 +24,50 @@
 #include "redis_conn.h"
 #include "xalloc.h"
 
-/* KEYS[i]: counter; ARGV[2i-1]: its limit; ARGV[2i]: expiry of a new key (ms).
- * Returns 0 when counted, or the 1-based index of the counter at its limit. */
-static const char guard_script[] = "for i = 1, #KEYS do\n"
-                                   "  local n = tonumber(redis.call('GET', KEYS[i]) or '0')\n"
-                                   "  if n >= tonumber(ARGV[2 * i - 1]) then return i end\n"
-                                   "end\n"
-                                   "for i = 1, #KEYS do\n"
-                                   "  if redis.call('INCR', KEYS[i]) == 1 then\n"
-                                   "    redis.call('PEXPIRE', KEYS[i], ARGV[2 * i])\n"
-                                   "  end\n"
-                                   "end\n"
-                                   "return 0\n";
+#define GUARD_ARGS 5 /* ARGV per key */
+
+/* KEYS[i]: counter; ARGV[5i-4..5i]: slots, window (ms), limit, expiry (ms), id.
+ * Returns {0 (counted) or the 1-based index of the counter at its limit, usage...}. */
+static const char guard_script[] =
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+    "local over, keep, out = 0, {}, {}\n"
+    "for i = 1, #KEYS do\n"
+    "  local k, a = KEYS[i], 5 * i - 5\n"
+    "  local slots = tonumber(ARGV[a + 1])\n"
+    "  local slot = math.floor(now * slots / tonumber(ARGV[a + 2]))\n"
+    "  local oldest = slot - slots\n"
+    "  local f = redis.call('HMGET', k, 'n', 'lo')\n"
+    "  local n, lo, fresh, moved = tonumber(f[1]) or 0, tonumber(f[2]), false, false\n"
+    "  if lo == nil or oldest - lo > slots then\n"
+    "    if lo ~= nil then redis.call('DEL', k) end\n"
+    "    n, lo, fresh = 0, oldest, true\n"
+    "  end\n"
+    "  while lo < oldest do\n"
+    "    local field = string.format('%d', lo)\n"
+    "    local v = tonumber(redis.call('HGET', k, field) or '0')\n"
+    "    if v > 0 then n = n - v; redis.call('HDEL', k, field) end\n"
+    "    lo, moved = lo + 1, true\n"
+    "  end\n"
+    "  keep[i] = {n, lo, math.max(slot, lo), fresh, moved}\n"
+    "  out[i + 1] = n\n"
+    "  if over == 0 and n >= tonumber(ARGV[a + 3]) then over = i end\n"
+    "end\n"
+    "out[1] = over\n"
+    "for i = 1, #KEYS do\n"
+    "  local k, a, s = KEYS[i], 5 * i - 5, keep[i]\n"
+    "  local lo = string.format('%d', s[2])\n"
+    "  if over == 0 then\n"
+    "    redis.call('HINCRBY', k, string.format('%d', s[3]), 1)\n"
+    "    redis.call('HSET', k, 'n', s[1] + 1, 'lo', lo)\n"
+    "    if s[4] then redis.call('HSET', k, 'id', ARGV[a + 5]) end\n"
+    "    redis.call('PEXPIRE', k, ARGV[a + 4])\n"
+    "    out[i + 1] = s[1] + 1\n"
+    "  elseif s[5] and not s[4] then\n"
+    "    redis.call('HSET', k, 'n', s[1], 'lo', lo)\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
 
 struct guard_redis {
 	redisContext *ctx;
@@ -80,30 +121,39 @@ guard_redis_ready(struct guard_redis *g, const struct edg_config *cfg, long long
 
 /* The reply of the script: GUARD_UNDER, GUARD_OVER (*over set) or GUARD_ERROR. */
 static enum guard_outcome
-guard_redis_reply(const redisReply *reply, size_t count, size_t *over, char *err, size_t errsize)
+guard_redis_reply(const redisReply *reply, size_t count, size_t *over, long long *usage, char *err,
+                  size_t errsize)
 {
+	const redisReply *first;
+
 	if (reply->type == REDIS_REPLY_ERROR) {
 		snprintf(err, errsize, "EVAL: %.200s", reply->str);
 		return GUARD_ERROR;
 	}
-	if (reply->type != REDIS_REPLY_INTEGER || reply->integer < 0 ||
-	    (unsigned long long)reply->integer > count) {
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != count + 1 ||
+	    (first = reply->element[0])->type != REDIS_REPLY_INTEGER || first->integer < 0 ||
+	    (unsigned long long)first->integer > count) {
 		snprintf(err, errsize, "EVAL: unexpected reply");
 		return GUARD_ERROR;
 	}
-	if (reply->integer == 0)
+	for (size_t i = 0; i < count; i++)
+		usage[i] = reply->element[i + 1]->type == REDIS_REPLY_INTEGER
+		               ? reply->element[i + 1]->integer
+		               : -1;
+	if (first->integer == 0)
 		return GUARD_UNDER;
-	*over = (size_t)reply->integer - 1;
+	*over = (size_t)first->integer - 1;
 	return GUARD_OVER;
 }
 
 enum guard_outcome
 guard_redis_count(struct guard_redis *g, const struct edg_config *cfg,
                   const struct guard_counter *counters, size_t count, long long now_ms,
-                  size_t *over, char *err, size_t errsize)
+                  size_t *over, long long *usage, char *err, size_t errsize)
 {
-	const char *argv[3 + 3 * CONFIG_LIMITS_MAX];
-	char numbers[CONFIG_LIMITS_MAX][2][24], nkeys[24];
+	const char *argv[3 + (1 + GUARD_ARGS) * CONFIG_LIMITS_MAX];
+	size_t argvlen[3 + (1 + GUARD_ARGS) * CONFIG_LIMITS_MAX];
+	char numbers[CONFIG_LIMITS_MAX][4][24], nkeys[24];
 	size_t argc = 0;
 	redisReply *reply;
 	enum guard_outcome outcome;
@@ -119,18 +169,27 @@ guard_redis_count(struct guard_redis *g, const struct edg_config *cfg,
 	for (size_t i = 0; i < count; i++)
 		argv[argc++] = counters[i].key;
 	for (size_t i = 0; i < count; i++) {
-		snprintf(numbers[i][0], sizeof(numbers[i][0]), "%ld", counters[i].count);
-		snprintf(numbers[i][1], sizeof(numbers[i][1]), "%lld", counters[i].ttl_ms);
-		argv[argc++] = numbers[i][0];
-		argv[argc++] = numbers[i][1];
+		snprintf(numbers[i][0], sizeof(numbers[i][0]), "%d", GUARD_SLOTS);
+		snprintf(numbers[i][1], sizeof(numbers[i][1]), "%lld", counters[i].window_ms);
+		snprintf(numbers[i][2], sizeof(numbers[i][2]), "%ld", counters[i].count);
+		snprintf(numbers[i][3], sizeof(numbers[i][3]), "%lld", counters[i].ttl_ms);
+		for (size_t j = 0; j < 4; j++)
+			argv[argc++] = numbers[i][j];
+		argv[argc++] = counters[i].id;
 	}
-	reply = redisCommandArgv(g->ctx, (int)argc, argv, NULL);
+	for (size_t i = 0; i < argc; i++)
+		argvlen[i] = strlen(argv[i]);
+	/* the identity kept in the hash is cut: it is for people, the key has its hash */
+	for (size_t i = 0; i < count; i++)
+		if (argvlen[3 + count + GUARD_ARGS * i + 4] > GUARD_ID_SHOWN)
+			argvlen[3 + count + GUARD_ARGS * i + 4] = GUARD_ID_SHOWN;
+	reply = redisCommandArgv(g->ctx, (int)argc, argv, argvlen);
 	if (reply == NULL) {
 		snprintf(err, errsize, "Redis: %s", g->ctx->errstr);
 		guard_redis_drop(g, now_ms);
 		return GUARD_ERROR;
 	}
-	outcome = guard_redis_reply(reply, count, over, err, errsize);
+	outcome = guard_redis_reply(reply, count, over, usage, err, errsize);
 	freeReplyObject(reply);
 	return outcome;
 }

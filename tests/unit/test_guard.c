@@ -227,51 +227,88 @@ test_counters(void **unused)
 	struct edg_config *cfg = limits_config();
 	struct guard_counter counters[CONFIG_LIMITS_MAX];
 	struct guard_who who;
-	long long now = 1767323045678LL; /* 2026-01-02T03:04:05.678Z */
+	char key[GUARD_KEY_MAX];
 	size_t n;
 
 	(void)unused;
 	test_who(&who, "billing-app", "billing@example.com", "10.1.2.3");
-	n = guard_counters(&cfg->guard.limits, &who, "edg", now, counters);
+	n = guard_counters(&cfg->guard.limits, &who, "edg", counters);
 	assert_int_equal(n, 7);
 	assert_int_equal(counters[0].limit, 0);
 	assert_string_equal(counters[0].id, "billing-app");
 	assert_int_equal(counters[0].count, 5);
-	assert_int_equal(counters[0].ttl_ms, 60000 + GUARD_EXPIRY_SLACK_MS);
-	assert_int_equal(counters[0].window_end_ms, 1767323100000LL);
+	assert_int_equal(counters[0].window_ms, 60000);
+	assert_int_equal(counters[0].ttl_ms, 60000 + 1000 + 1 + GUARD_EXPIRY_SLACK_MS);
+	assert_int_equal(counters[6].ttl_ms, 86400000 + 1440000 + 1 + GUARD_EXPIRY_SLACK_MS);
 	assert_string_equal(counters[2].id, "@example.com");
 	assert_string_equal(counters[3].id, "10.0.0.0/8");
 	assert_string_equal(counters[4].id, "10.1.2.3");
 	assert_string_equal(counters[5].id, "-");
-	assert_int_equal(counters[6].window_end_ms, 1767398400000LL);
-	/* keys: PREFIX:v1:rate:SCOPE:HASH:WINDOW:START */
+	/* keys: PREFIX:v1:rate:SCOPE:HASH:WINDOW, one per identity and window, no time */
 	assert_true(strncmp(counters[0].key, "edg:v1:rate:sasl:", 17) == 0);
-	assert_string_equal(counters[0].key + strlen(counters[0].key) - 14, ":60:1767323040");
+	assert_int_equal(strlen(counters[0].key), 17 + 16 + 3);
+	assert_string_equal(counters[0].key + 17 + 16, ":60");
 	assert_true(strncmp(counters[5].key, "edg:v1:rate:tenancy:", 20) == 0);
-	assert_string_equal(counters[6].key + strlen(counters[6].key) - 17, ":86400:1767312000");
+	assert_string_equal(counters[6].key + strlen(counters[6].key) - 6, ":86400");
 	/* sasl:billing-app and "each login" count the same thing: one hash, other window */
 	assert_memory_equal(counters[0].key, counters[1].key, 17 + 16);
 	assert_string_not_equal(counters[0].key, counters[1].key);
 	/* the minute and the day of the tenancy never share a key */
 	assert_string_not_equal(counters[5].key, counters[6].key);
+	/* edgctl finds the key of a limit with one counter without a request */
+	assert_int_equal(guard_limit_key(&cfg->guard.limits.limits[0], "edg", key, sizeof(key)), 0);
+	assert_string_equal(key, counters[0].key);
+	assert_int_equal(guard_limit_key(&cfg->guard.limits.limits[3], "edg", key, sizeof(key)), 0);
+	assert_string_equal(key, counters[3].key);
+	assert_int_equal(guard_limit_key(&cfg->guard.limits.limits[6], "edg", key, sizeof(key)), 0);
+	assert_string_equal(key, counters[6].key);
+	assert_int_equal(guard_limit_key(&cfg->guard.limits.limits[1], "edg", key, sizeof(key)),
+	                 -1);
+	assert_int_equal(guard_limit_single(&cfg->guard.limits.limits[4]), 0);
+	assert_int_equal(guard_limit_single(&cfg->guard.limits.limits[5]), 1);
+	assert_int_equal(guard_limit_key(&cfg->guard.limits.limits[5], "edg", key, 20), -1);
 
 	/* no login, another domain, outside 10/8: only each-client and tenancy */
 	test_who(&who, "", "x@example.org", "192.0.2.1");
-	n = guard_counters(&cfg->guard.limits, &who, "edg", now, counters);
+	n = guard_counters(&cfg->guard.limits, &who, "edg", counters);
 	assert_int_equal(n, 3);
 	assert_int_equal(counters[0].limit, 4);
 	assert_int_equal(counters[1].limit, 5);
 	assert_int_equal(counters[2].limit, 6);
 	/* a subdomain is not the domain */
 	test_who(&who, "", "x@sub.example.com", "");
-	n = guard_counters(&cfg->guard.limits, &who, "edg", now, counters);
+	n = guard_counters(&cfg->guard.limits, &who, "edg", counters);
 	assert_int_equal(n, 2); /* no client address: tenancy only */
 	/* the null sender is counted by nobody's sender limit */
 	test_who(&who, "other-app", "", "2001:db8::1");
-	n = guard_counters(&cfg->guard.limits, &who, "p", now, counters);
+	n = guard_counters(&cfg->guard.limits, &who, "p", counters);
 	assert_int_equal(n, 4); /* each login, each client, tenancy x2 */
 	assert_string_equal(counters[0].id, "other-app");
 	assert_string_equal(counters[1].id, "2001:db8::1");
+	config_free(cfg);
+}
+
+/* Two lines on one identity and window share a key: one counter, the lower COUNT. */
+static void
+test_counters_merged(void **unused)
+{
+	const char *text = "[guard]\nlimit = sasl:billing-app 5/1m\nlimit = sasl 3/60s\n"
+	                   "limit = sasl 10/1m\nlimit = tenancy 9/1m\nlimit = tenancy 7/1m 452\n";
+	struct edg_config *cfg = config_parse_buffer(text, strlen(text), "t.conf", stderr);
+	struct guard_counter counters[CONFIG_LIMITS_MAX];
+	struct guard_who who;
+
+	(void)unused;
+	assert_non_null(cfg);
+	test_who(&who, "billing-app", "a@example.com", "10.0.0.1");
+	assert_int_equal(guard_counters(&cfg->guard.limits, &who, "edg", counters), 2);
+	assert_int_equal(counters[0].limit, 1);
+	assert_int_equal(counters[0].count, 3);
+	assert_int_equal(counters[1].limit, 4);
+	assert_int_equal(counters[1].count, 7);
+	test_who(&who, "web-app", "a@example.com", "10.0.0.1");
+	assert_int_equal(guard_counters(&cfg->guard.limits, &who, "edg", counters), 2);
+	assert_int_equal(counters[0].limit, 1);
 	config_free(cfg);
 }
 
@@ -285,12 +322,168 @@ test_counters_none(void **unused)
 
 	(void)unused;
 	test_who(&who, "web-app", "a@example.com", "10.0.0.1");
-	assert_int_equal(guard_counters(&cfg->guard.limits, &who, "edg", 0, counters), 0);
-	assert_int_equal(guard_counters(NULL, &who, "edg", 0, counters), 0);
+	assert_int_equal(guard_counters(&cfg->guard.limits, &who, "edg", counters), 0);
+	assert_int_equal(guard_counters(NULL, &who, "edg", counters), 0);
 	config_free(cfg);
 	cfg = config_defaults();
-	assert_int_equal(guard_counters(&cfg->guard.limits, &who, "edg", 0, counters), 0);
+	assert_int_equal(guard_counters(&cfg->guard.limits, &who, "edg", counters), 0);
 	config_free(cfg);
+}
+
+struct slot_case {
+	long long now_ms, window_ms;
+	long long slot;    /* guard_slot(now) */
+	long long release; /* guard_slot_release_ms(slot): when a recipient counted now leaves */
+};
+
+static const struct slot_case slot_cases[] = {
+    /* 1m: 1 s slots; counted at :45.678, counts until :06.000 of the next minute */
+    {1767323045678LL, 60000, 1767323045LL, 1767323106000LL},
+    {1767323045000LL, 60000, 1767323045LL, 1767323106000LL}, /* a slot's first ms: 61 s */
+    {1767323045999LL, 60000, 1767323045LL, 1767323106000LL}, /* its last: 60.001 s */
+    /* 1h: 1 min slots */
+    {1767323045678LL, 3600000, 29455384LL, 1767326700000LL},
+    /* 1d: 24 min slots */
+    {1767323045678LL, 86400000, 1227307LL, 1767409920000LL},
+    /* 1s: slots of 16.7 ms, rounded up to whole ms */
+    {1767323045678LL, 1000, 106039382740LL, 1767323046684LL},
+    {0, 1000, 0, 1017},
+    /* 7 s: 116.7 ms */
+    {700, 7000, 6, 7817},
+};
+
+static void
+test_slots(void **unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < sizeof(slot_cases) / sizeof(slot_cases[0]); i++) {
+		const struct slot_case *c = &slot_cases[i];
+		long long slot = guard_slot(c->now_ms, c->window_ms);
+		long long release = guard_slot_release_ms(slot, c->window_ms);
+
+		if (slot != c->slot || release != c->release)
+			fail_msg("case %zu: slot %lld release %lld, want %lld %lld", i, slot,
+			         release, c->slot, c->release);
+		/* held at least one window, at most one window and one slot */
+		assert_true(release - c->now_ms >= c->window_ms);
+		assert_true(release - c->now_ms <=
+		            c->window_ms + (c->window_ms + GUARD_SLOTS - 1) / GUARD_SLOTS);
+		/* the release is the first ms of slot + GUARD_SLOTS + 1 */
+		assert_int_equal(guard_slot(release, c->window_ms), slot + GUARD_SLOTS + 1);
+		assert_int_equal(guard_slot(release - 1, c->window_ms), slot + GUARD_SLOTS);
+	}
+}
+
+/* A hash as HGETALL returns it: bookkeeping fields, stale and live slots. */
+static void
+test_usage(void **unused)
+{
+	long long now = 1767323045678LL, slot = guard_slot(now, 60000);
+	struct guard_usage usage = {0};
+	char field[32];
+
+	(void)unused;
+	guard_usage(&usage, "n", "99", now, 60000);
+	guard_usage(&usage, "lo", "1767322980", now, 60000);
+	guard_usage(&usage, "id", "billing-app", now, 60000);
+	guard_usage(&usage, "x1", "7", now, 60000);
+	guard_usage(&usage, "", "7", now, 60000);
+	assert_int_equal(usage.count, 0);
+	assert_int_equal(usage.next_release_ms, 0);
+	assert_string_equal(usage.id, "billing-app");
+	snprintf(field, sizeof(field), "%lld", slot - GUARD_SLOTS - 1); /* left the window */
+	guard_usage(&usage, field, "40", now, 60000);
+	assert_int_equal(usage.count, 0);
+	snprintf(field, sizeof(field), "%lld", slot - GUARD_SLOTS); /* straddles its start */
+	guard_usage(&usage, field, "2", now, 60000);
+	snprintf(field, sizeof(field), "%lld", slot - 10);
+	guard_usage(&usage, field, "3", now, 60000);
+	snprintf(field, sizeof(field), "%lld", slot);
+	guard_usage(&usage, field, "4", now, 60000);
+	assert_int_equal(usage.count, 9);
+	assert_int_equal(usage.next_release_ms, 1767323046000LL); /* the straddling slot's */
+	/* a second later the straddling slot has left */
+	memset(&usage, 0, sizeof(usage));
+	for (long long s = slot - GUARD_SLOTS; s <= slot; s++) {
+		snprintf(field, sizeof(field), "%lld", s);
+		guard_usage(&usage, field, "1", now + 1000, 60000);
+	}
+	assert_int_equal(usage.count, GUARD_SLOTS);
+}
+
+/*
+ * The window math against a model of the script: random arrivals over ten windows,
+ * each let through only while the counted usage is under COUNT. Checks the two
+ * promises: no interval of one window holds more than COUNT recipients let through
+ * (never under-counted), and each counts for at least one window and at most one
+ * window and one slot (the bound on over-counting).
+ */
+#define SIM_MAX 4096
+
+static long long
+sim_usage(const long long *slots, const long long *counts, size_t n, long long now,
+          long long window_ms)
+{
+	struct guard_usage usage = {0};
+	char field[32], value[32];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(field, sizeof(field), "%lld", slots[i]);
+		snprintf(value, sizeof(value), "%lld", counts[i]);
+		guard_usage(&usage, field, value, now, window_ms);
+	}
+	return usage.count;
+}
+
+static void
+test_window_model(void **unused)
+{
+	static const long long windows[] = {1000, 7000, 60000};
+	static long long slots[SIM_MAX], counts[SIM_MAX], passed[SIM_MAX];
+
+	(void)unused;
+	srandom(10);
+	for (size_t w = 0; w < sizeof(windows) / sizeof(windows[0]); w++) {
+		long long window_ms = windows[w], now = 1767323045678LL, limit = 25;
+		size_t nslots = 0, npassed = 0;
+
+		while (npassed < SIM_MAX && nslots < SIM_MAX) {
+			long long slot;
+
+			now += random() % (window_ms / 20 + 1);
+			slot = guard_slot(now, window_ms);
+			if (sim_usage(slots, counts, nslots, now, window_ms) >= limit)
+				continue;
+			if (nslots == 0 || slots[nslots - 1] != slot) {
+				slots[nslots] = slot;
+				counts[nslots++] = 0;
+			}
+			counts[nslots - 1]++;
+			passed[npassed++] = now;
+			if (now > 1767323045678LL + 10 * window_ms)
+				break;
+		}
+		assert_true(npassed > 5 * (size_t)limit);
+		for (size_t i = 0; i < npassed; i++) {
+			size_t in_window = 0;
+
+			for (size_t j = i; j < npassed && passed[j] < passed[i] + window_ms; j++)
+				in_window++;
+			if (in_window > (size_t)limit)
+				fail_msg("window %lld: %zu recipients within one window from %lld",
+				         window_ms, in_window, passed[i]);
+		}
+		for (size_t i = 0; i < npassed; i++) {
+			long long slot = guard_slot(passed[i], window_ms), one = 1;
+			long long held = guard_slot_release_ms(slot, window_ms) - passed[i];
+
+			assert_true(held >= window_ms &&
+			            held <= window_ms + window_ms / GUARD_SLOTS + 1);
+			assert_int_equal(
+			    sim_usage(&slot, &one, 1, passed[i] + window_ms - 1, window_ms), 1);
+			assert_int_equal(sim_usage(&slot, &one, 1, passed[i] + held, window_ms), 0);
+		}
+	}
 }
 
 int
@@ -299,7 +492,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pattern_parse), cmocka_unit_test(test_allow_list),
 	    cmocka_unit_test(test_limit_parse),   cmocka_unit_test(test_limit_count_max),
-	    cmocka_unit_test(test_counters),      cmocka_unit_test(test_counters_none),
+	    cmocka_unit_test(test_counters),      cmocka_unit_test(test_counters_merged),
+	    cmocka_unit_test(test_counters_none), cmocka_unit_test(test_slots),
+	    cmocka_unit_test(test_usage),         cmocka_unit_test(test_window_model),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
