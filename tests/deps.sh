@@ -8,7 +8,7 @@ set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev valgrind
 libmilter-dev libhiredis-dev libcurl4-openssl-dev libssl-dev openssl libjansson-dev
 libidn2-dev libmicrohttpd-dev libcmocka-dev
-redis-server redis-tools postfix postfix-lmdb libsasl2-modules swaks miltertest python3 ca-certificates iproute2 procps
+redis-server redis-tools postfix postfix-lmdb libsasl2-modules swaks miltertest python3 ca-certificates iproute2 procps systemd-container
 gnuplot-nox groff-base bsdextrautils"
 
 missing=""
