@@ -14,21 +14,21 @@ set -u
 . tests/lib/redis.sh
 . tests/lib/postfix.sh
 . tests/lib/e2e.sh
+. tests/lib/emulator.sh
 
 B=${EDG_BUILD:-build}
 T=$(mktemp -d /tmp/edg-e2e-outage.XXXXXX)
 chmod 755 "$T"
-TENANCY=ocid1.tenancy.oc1..aaaaaaaaba3pv6wkcr4jqae5f15p2b2m2yt2j6rx32uzr4h25vqstifsfdsq
-FP=73:61:a2:21:67:e0:df:be:7e:4b:93:1e:15:98:a5:b7
 OCI_USER=ocid1.user.oc1..e2e
 PIDS=""
 cleanup() {
 	if [ "$TAP_FAILED" -gt 0 ]; then
-		for f in syncd policyd milter control; do tail -n 15 "$T/$f.log" | sed "s/^/# $f: /"; done
+		for f in syncd policyd milter control/control; do tail -n 15 "$T/$f.log" | sed "s/^/# $f: /"; done
 		postfix_log | tail -n 40 | sed 's/^/# postfix: /'
 	fi
 	postfix_stop
 	oci_smtp_stop
+	control_stop
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	redis_stop
@@ -44,33 +44,20 @@ chmod 755 "$T/redis"
 
 # The truth, in "OCI".
 cat >"$T/state.json" <<JSON
-{"tenancy": "$TENANCY", "region": "us-ashburn-1",
+{"tenancy": "$EMU_TENANCY", "region": "us-ashburn-1",
  "senders": [{"emailAddress": "app@example.com"}, {"emailAddress": "noreply@example.com"}],
  "suppressions": [{"emailAddress": "gone@example.net", "reason": "HARDBOUNCE",
                    "timeCreated": "2026-01-02T03:04:05.678Z"}]}
 JSON
-python3 tests/emulators/oci_control.py --port 0 --port-file "$T/control.port" \
-	--key "$TENANCY/$OCI_USER/$FP=tests/data/emulator/public-key.pem" --verifier builtin \
-	--state "$T/state.json" >"$T/control.log" 2>&1 &
-PIDS="$PIDS $!"
-for _ in $(seq 1 100); do [ -s "$T/control.port" ] && break; sleep 0.1; done
-CONTROL="http://127.0.0.1:$(cat "$T/control.port")"
+control_start "$T/control" "$OCI_USER" 0 --verifier builtin --state "$T/state.json" ||
+	skip_all "the control-plane emulator did not start"
 oci_smtp_start "$T/oci" "$E2E_CERTS" --control-url "$CONTROL" ||
 	skip_all "the SMTP emulator did not start: $(cat "$T/oci/smtp.err")"
 
 install -m 600 tests/data/emulator/private-key.pem "$T/key.pem"
-cat >"$T/edg.conf" <<CONF
-[oci]
-region = us-ashburn-1
-tenancy = $TENANCY
-user = $OCI_USER
-fingerprint = $FP
-key_file = $T/key.pem
-endpoint = $CONTROL
-retries = 1
-retry_max_delay = 1s
-timeout = 5s
-connect_timeout = 2s
+{
+	emu_oci_section "$T/key.pem" "$OCI_USER"
+	cat <<CONF
 [redis]
 url = unix://$REDIS_SOCK
 [syncd]
@@ -92,6 +79,7 @@ max_stale = 4s
 [rewrite]
 rule = header @corp.example noreply@example.com
 CONF
+} >"$T/edg.conf"
 chmod 644 "$T/edg.conf"
 touch "$T/audit.log"
 chown nobody "$T/audit.log"
@@ -147,7 +135,7 @@ send cron@host.local alice@example.net
 expect_eq "unapproved envelope sender: refused" 5xx "${outcome[$subject]}"
 
 # A suppression added in OCI reaches the gateway through edg-syncd.
-python3 tests/emulators/emuctl.py "$CONTROL" POST /suppressions \
+emu POST /suppressions \
 	'{"emailAddress": "left@example.net", "reason": "UNSUBSCRIBE", "timeCreated": "2026-02-03T00:00:00.000Z"}' >/dev/null
 for _ in $(seq 1 150); do
 	out=$(swaks --server "127.0.0.1:$SMTP_PORT" --timeout 20 --from app@example.com --to left@example.net --quit-after RCPT 2>&1)
