@@ -4,7 +4,8 @@
 # conf/postfix is edgctl postfix-config's output (one text, not two copies); Postfix 3.7
 # accepts every setting; the port-465 variant relays over implicit TLS to the SMTP
 # emulator; the systemd units pass systemd-analyze verify; the Redis ACL file loads, its
-# reader cannot write, and edg-syncd (writer), edg-policyd and edg-milter (reader) work
+# reader cannot write the state (its EVAL and writes reach the rate counters only), and
+# edg-syncd (writer), edg-policyd (reader, applying a limit) and edg-milter (reader) work
 # with exactly the commands it grants.
 set -u
 . tests/lib/tap.sh
@@ -132,14 +133,26 @@ expect_match "writer: no CONFIG" NOPERM "$(as_writer CONFIG GET dir)"
 expect_eq "reader: GET" 1 "$(as_reader GET edg:v1:test)"
 expect_eq "reader: HGET" x "$(as_reader HGET edg:v1:1:sup a@b.example)"
 for cmd in "SET edg:v1:test 2" "HSET edg:v1:1:sup c@d.example y" "HDEL edg:v1:1:sup a@b.example" \
-	"DEL edg:v1:test" "UNLINK edg:v1:test" "XADD edg:v1:log * op x" "EVAL return 1 0" "FLUSHALL" \
-	"CONFIG SET dir /tmp" "GET other"; do
+	"DEL edg:v1:test" "UNLINK edg:v1:test" "XADD edg:v1:log * op x" "FLUSHALL" \
+	"CONFIG SET dir /tmp" "GET other" "SET edg:v1:rate:x 1" "HSET other:v1:rate:x a 1" \
+	"EVAL return 1 1 edg:v1:test" "EVAL return 1 1 other" "EVAL return 1 2 edg:v1:rate:x edg:v1:1:sup"; do
 	set -f # the * of XADD
 	# shellcheck disable=SC2086
 	expect_match "reader cannot: $cmd" NOPERM "$(as_reader $cmd)"
 	set +f
 done
+# The limiter's grant: EVAL, and writes, on the rate counters only; a script naming
+# only rate keys still cannot touch the state (each command is checked).
+expect_eq "reader: EVAL on a rate key (the limiter)" 1 \
+	"$(as_reader EVAL "return redis.call('HINCRBY', KEYS[1], '1', 1)" 1 edg:v1:rate:x)"
+expect_match "reader: a script declaring a rate key cannot write the state" "NOPERM|can.t (access|run)" \
+	"$(as_reader EVAL "return redis.call('HSET', 'edg:v1:1:sup', 'c@d.example', 'y')" 1 edg:v1:rate:x)"
+expect_match "reader: a script without keys cannot write the state" "NOPERM|can.t (access|run)" \
+	"$(as_reader EVAL "return redis.call('SET', 'edg:v1:test', '2')" 0)"
+expect_match "reader: a script without keys cannot delete" "NOPERM|can.t (access|run)" \
+	"$(as_reader EVAL "return redis.call('DEL', 'edg:v1:test')" 0)"
 expect_eq "reader wrote nothing" "1 x" "$(as_writer GET edg:v1:test) $(as_writer HGET edg:v1:1:sup a@b.example)"
+as_writer DEL edg:v1:rate:x >/dev/null
 as_writer DEL edg:v1:test edg:v1:1:sup >/dev/null
 
 # The daemons with exactly these grants: syncd writes as edg-writer, the readers read.
@@ -176,6 +189,8 @@ user = nobody
 listen = unix:$T/milter.sock
 socket_mode = 0666
 user = nobody
+[guard]
+limit = sasl:acl-app 2/1m
 CONF
 }
 chmod 755 "$T" "$T/redis"
@@ -200,5 +215,12 @@ expect_match "edg-milter as edg-reader (unix socket) loads the state" 'state: lo
 printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nsender=noreply@example.com\nrecipient=bounced@customer.example\nclient_address=127.0.0.1\n\n' >"$T/req"
 expect_match "edg-policyd as edg-reader decides (suppressed: 550 5.1.1)" 'action=550 5.1.1 <bounced@customer.example> is suppressed' \
 	"$(python3 tests/lib/policy_client.py "unix:$T/policyd.sock" "$T/req" 2>&1)"
+printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nsender=noreply@example.com\nrecipient=x@customer.example\nsasl_username=acl-app\nclient_address=127.0.0.1\n\n' >"$T/req"
+got=""
+for _ in 1 2 3; do got="$got$(python3 tests/lib/policy_client.py "unix:$T/policyd.sock" "$T/req" 2>&1 | head -n 1)|"; done
+expect_eq "edg-policyd as edg-reader applies a limit (sasl:acl-app 2/1m: 2 pass, the 3rd 451)" \
+	"action=DUNNO|action=DUNNO|action=451 4.7.1 rate limit reached: sasl:acl-app 2/1m (edg guard), try again later|" "$got"
+expect_match "edgctl status as edg-reader shows the usage" '^  sasl:acl-app 2/1m: 2/2 REFUSING' \
+	"$("$B/edgctl" -c "$T/reader.conf" status --quick 2>&1)"
 expect_eq "no NOPERM in any daemon's log" "" "$(grep -h NOPERM "$T/policyd.log" "$T/milter.log" 2>/dev/null)"
 done_testing
