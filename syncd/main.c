@@ -184,7 +184,8 @@ syncd_run_due(struct syncd *sd, struct syncd_schedule *next, int everything)
 	return rc;
 }
 
-static void
+/* 1: a new configuration is in force; 0: the old one runs on (the file has errors). */
+static int
 syncd_reload(struct syncd *sd)
 {
 	struct edg_config *cfg = config_load(sd->config_path, stderr);
@@ -196,13 +197,33 @@ syncd_reload(struct syncd *sd)
 	if (cfg == NULL) {
 		log_warnx("reload: %s has errors; keeping the running configuration",
 		          sd->config_path);
-		return;
+		return 0;
 	}
 	/* Schedule, lease and log settings change now; credentials and Redis at restart. */
 	config_free(sd->cfg);
 	sd->cfg = cfg;
 	log_set_level(cfg->log.level);
 	log_info("reload: configuration %s in force", sd->config_path);
+	return 1;
+}
+
+/*
+ * After a reload nothing waits longer than its new interval from now: a shortened
+ * interval (or a new compartment list, read at the next senders cycle) is in force at
+ * once, not after the old, longer wait.
+ */
+static void
+syncd_reschedule(const struct syncd *sd, struct syncd_schedule *next)
+{
+	const struct edg_config *cfg = sd->cfg;
+	long long now = timefmt_monotonic_ms();
+
+	if (next->senders > now + cfg->syncd.sender_interval_ms)
+		next->senders = now + cfg->syncd.sender_interval_ms;
+	if (next->suppressions > now + cfg->syncd.suppression_interval_ms)
+		next->suppressions = now + cfg->syncd.suppression_interval_ms;
+	if (next->reconcile > now + cfg->syncd.reconcile_interval_ms)
+		next->reconcile = now + cfg->syncd.reconcile_interval_ms;
 }
 
 /* edgctl sync --now: a request in {p}:status not yet served (its value in req). */
@@ -266,8 +287,8 @@ syncd_loop(struct syncd *sd, int once)
 	int standby_logged = 0, rc = 0;
 
 	while (!syncd_got_stop) {
-		if (syncd_got_reload)
-			syncd_reload(sd);
+		if (syncd_got_reload && syncd_reload(sd))
+			syncd_reschedule(sd, &next);
 		switch (syncd_lease(sd)) {
 		case 1:
 			standby_logged = 0;

@@ -6,7 +6,7 @@
 # and relays to an smtp-sink. tests/soak/loadgen.py submits the mix of approved,
 # rewritten, refused (sender, From:), suppressed and half-suppressed messages, and
 # messages to addresses whose suppression is added and removed in Redis meanwhile (the
-# readers follow the change stream); every connection to Redis is killed now and then
+# readers follow the change stream); every connection to Redis is killed every 10 s
 # (the readers reconnect). Then both daemons get SIGTERM and must exit 0 (not 99, the
 # valgrind error status) with valgrind's summary saying 0 errors and 0 bytes definitely
 # or indirectly lost. And the mail adds up: submitted = delivered + refused + queued.
@@ -51,6 +51,7 @@ trap cleanup EXIT
 [ "$(id -u)" -eq 0 ] || skip_all "needs root to run a private Postfix"
 command -v valgrind >/dev/null || skip_all "valgrind is not installed"
 
+rm -f "$REPORTS"/vg-*.log
 REDIS_SOCK_PERM=777 redis_start "$T/redis"
 chmod 755 "$T/redis"
 state_init
@@ -113,7 +114,7 @@ churn_loop() {
 }
 churn_loop >/dev/null 2>&1 &
 CHURN_PID=$!
-(while :; do sleep 30; redis_cli CLIENT KILL TYPE normal >/dev/null; done) &
+(while :; do sleep 10; redis_cli CLIENT KILL TYPE normal >/dev/null; done) &
 KILLER_PID=$!
 
 python3 tests/soak/loadgen.py --port "$SMTP_PORT" --rate 0 --count "$LEAK_MESSAGES" \
@@ -170,7 +171,9 @@ for name in policyd milter; do
 	else
 		not_ok "edg-$name: no definite or indirect leak" "definitely lost: $definite; indirectly lost: $indirect"
 	fi
-	grep -E '(definitely|indirectly|possibly) lost:|still reachable:|in use at exit' $logs | sed "s/^==[0-9]*==/# $name:/"
+	grep -E '(definitely|indirectly|possibly) lost:|still reachable:|in use at exit|total heap usage' $logs |
+		sed "s/^==[0-9]*==/# $name:/"
 done
+grep -h 'stopping' "$T/policyd.log" | sed 's/^/# /'
 echo "# $LEAK_MESSAGES messages in $load_time s; whole suite $((SECONDS - start)) s"
 done_testing
