@@ -34,7 +34,6 @@ if [ -z "${EDG_SYSTEMD_UNITS_NS:-}" ]; then
 	EDG_SYSTEMD_UNITS_NS=1 exec unshare --mount --propagation private bash "$0" "$@"
 fi
 
-SRC=$(pwd)
 T=$(mktemp -d /tmp/edg-systemd-units.XXXXXX)
 R=$T/root # the container's root as seen from here
 CT=/edg-test # scratch directory inside the container ($R$CT from here)
@@ -72,7 +71,7 @@ cleanup() {
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
 	umount -R "$T" 2>/dev/null
-	rm -rf "$T"
+	mountpoint -q "$T" || rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
@@ -158,8 +157,8 @@ head = s.recv(5)
 print(head[4:5].decode() if len(head) == 5 else "none")
 PY
 
-# 2. Boot. nspawn starts in the test's own cgroup, so the container's systemd creates its
-# cgroups below it and not in the host's root.
+# 2. Boot. nspawn starts in a cgroup of its own (CG_DIRS), so the container's systemd creates
+# its cgroups below that one and not in the host's root.
 boot_start=$(date +%s.%N)
 (
 	for d in $CG_DIRS; do mkdir -p "$d" && echo "$BASHPID" >"$d/cgroup.procs"; done
@@ -186,8 +185,9 @@ echo "# boot: $(elapsed "$boot_start" "$boot_end") s to running; $(in_ct systemc
 
 # 3. Static checks on the installed units, with the container's systemd.
 UNITS="edg-syncd edg-policyd edg-milter"
+U=/usr/local/lib/systemd/system
 expect_eq "systemd-analyze verify: no complaint on the installed units" "" \
-	"$(in_ct systemd-analyze verify $(for u in $UNITS; do echo "/usr/local/lib/systemd/system/$u.service"; done) 2>&1)"
+	"$(in_ct systemd-analyze verify "$U/edg-syncd.service" "$U/edg-policyd.service" "$U/edg-milter.service" 2>&1)"
 for u in $UNITS; do
 	out=$(in_ct systemd-analyze security --no-pager "$u.service" 2>&1)
 	score=$(printf '%s\n' "$out" | sed -n 's/^→ Overall exposure level for [^:]*: \([0-9.]*\) .*/\1/p')
