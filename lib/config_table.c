@@ -159,7 +159,7 @@ const struct config_key config_keys[] = {
 
 	{KEY("redis", "url", CONFIG_T_REDIS_URL, "unix:///run/redis/redis-server.sock", redis.url,
 	     "redis://[user:pw@]host[:port][/db], unix://[user:pw@]/path[?db=N] or "
-	     "redis+sentinel://[user:pw@]host[:port],.../master[/db] (docs/operations.md)")},
+	     "redis+sentinel://hosts/master")},
 	{KEY("redis", "prefix", CONFIG_T_KEY_PREFIX, "edg", redis.prefix,
 	     "first component of every key (letters, digits, . _ -)")},
 	{KEY("redis", "connect_timeout", CONFIG_T_DURATION, "1s", redis.connect_timeout_ms,
