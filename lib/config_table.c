@@ -246,7 +246,7 @@ const struct config_key config_keys[] = {
 	     "mailbox that gets a message with a recipient off the allow-list; empty: refuse it"),
 	 OPTIONAL, .example = "catch-all@example.com"},
 	{KEY("guard", "limit", CONFIG_T_LIMIT, "", guard.limits,
-	     "SCOPE[:ID] COUNT/WINDOW [CODE [DSN]]: recipients per window, shared through Redis"),
+	     "SCOPE[:ID] COUNT/WINDOW [CODE [DSN]]: recipients per sliding window, shared in Redis"),
 	 .flags = CONFIG_F_REPEAT,
 	 .example = "tenancy 17500/1m"},
 	{KEY("guard", "on_limit_error", CONFIG_T_ENUM, "open", guard.on_limit_error,
