@@ -1,14 +1,17 @@
 /*
- * oci_api.c - the OCI Email Delivery control-plane operations edg needs
+ * oci_api.c - the OCI Email Delivery client: requests, retries, paging, errors
  *
- * See oci_api.h. Three layers, each a few functions:
+ * See oci_api.h. This file talks to the control plane; what each operation
+ * sends and how its answer is read is oci_api_resource.c's (the line between the
+ * two: oci_api_request.h). Three layers, each a few functions:
  *
  *	oci_api_send()	one request with its retries: sends through oci_http,
  *			judges the answer (oci_api_judge), waits, sends again;
  *	oci_api_list()	one listing: a page at a time through oci_api_send(),
- *			each page checked by oci_json and delivered, the page
- *			tokens remembered to catch a loop, the pages counted;
- *	the operations	build the path and query and pick the mapper.
+ *			each page checked by oci_json and delivered
+ *			(oci_api_deliver()), the page tokens remembered to catch
+ *			a loop, the pages counted;
+ *	oci_api_fetch()	one request of an operation that is not a listing.
  *
  * A listing's query is fixed before the first page and only "page" changes, so
  * the token always travels with the query that produced it (OCI refuses a token
@@ -22,10 +25,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
 #include "config.h"
 #include "log.h"
 #include "oci_api.h"
+#include "oci_api_request.h"
 #include "oci_cred.h"
 #include "strset.h"
 #include "timefmt.h"
@@ -59,29 +62,6 @@ struct oci_api_call {
 	size_t body_len;
 };
 
-/* The callback of a listing, whichever its type. */
-struct oci_api_deliver {
-	union {
-		oci_api_senders_fn *senders;
-		oci_api_suppressions_fn *suppressions;
-		oci_api_email_domains_fn *domains;
-		oci_api_dkims_fn *dkims;
-	} fn;
-	void *context;
-};
-
-/* 0: page delivered; -1: malformed (err); 1: the callback said stop. */
-typedef int oci_api_deliver_fn(const struct oci_api_deliver *deliver, const char *body, size_t len,
-                               size_t *items, char *err, size_t errsize);
-
-struct oci_api_listing {
-	const char *operation;
-	const char *path;
-	char *query; /* percent-encoded, without "page" */
-	oci_api_deliver_fn *deliver;
-	struct oci_api_deliver callback;
-};
-
 /* ---- small pieces --------------------------------------------------------------- */
 
 static void
@@ -106,7 +86,7 @@ oci_api_random(struct oci_api *api)
 	return x * 0x2545F4914F6CDD1DULL;
 }
 
-static int
+int
 oci_api_ocid_ok(const char *id)
 {
 	size_t len = id ? strlen(id) : 0;
@@ -119,7 +99,7 @@ oci_api_ocid_ok(const char *id)
 
 /* Append "&name=value" (no '&' first), value percent-encoded but for RFC 3986's
  * unreserved characters: the bytes signed are the bytes sent. */
-static void
+void
 oci_api_query_add(char **query, const char *name, const char *value)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -139,15 +119,6 @@ oci_api_query_add(char **query, const char *name, const char *value)
 	}
 	out[at] = '\0';
 	*query = out;
-}
-
-static void
-oci_api_query_add_time(char **query, const char *name, long long ms)
-{
-	char text[TIMEFMT_SIZE];
-
-	timefmt_rfc3339(ms, text, sizeof(text));
-	oci_api_query_add(query, name, text);
 }
 
 static char *
@@ -186,7 +157,7 @@ oci_api_error_text(struct oci_api_error *error, const char *operation)
 	         error->status == 401 ? OCI_API_HINT_401 : "");
 }
 
-static void
+void
 oci_api_error_set(struct oci_api_error *error, enum oci_api_result result, const char *operation,
                   long status, const char *code, const char *message, const char *request_id,
                   unsigned attempts)
@@ -205,7 +176,7 @@ oci_api_error_set(struct oci_api_error *error, enum oci_api_result result, const
 }
 
 /* A failure before any request (bad argument). */
-static enum oci_api_result
+enum oci_api_result
 oci_api_refuse(struct oci_api_error *error, const char *operation, const char *why)
 {
 	oci_api_error_set(error, OCI_API_ERROR, operation, 0, "", why, "", 0);
@@ -315,7 +286,7 @@ oci_api_send(struct oci_api *api, const struct oci_api_call *call,
 }
 
 /* Build the URL of path?query and send it. */
-static enum oci_api_result
+enum oci_api_result
 oci_api_fetch(struct oci_api *api, const char *operation, const char *method, const char *path,
               const char *query, const char *body, struct oci_http_response *response,
               struct oci_api_error *error)
@@ -353,21 +324,21 @@ oci_api_page(struct oci_api *api, const struct oci_api_listing *listing, const c
 	*next = NULL;
 	if (token != NULL)
 		oci_api_query_add(&query, "page", token);
-	url = oci_api_url(api, listing->path, query);
+	url = oci_api_url(api, listing->resource->path, query);
 	free(query);
-	struct oci_api_call call = {listing->operation, "GET", url, NULL, 0};
+	struct oci_api_call call = {listing->resource->operation, "GET", url, NULL, 0};
 	result = oci_api_send(api, &call, &response, &stats->requests, error);
 	free(url);
 	if (result != OCI_API_OK)
 		return result;
-	delivered = listing->deliver(&listing->callback, response.body, response.body_len, &items,
-	                             why, sizeof(why));
+	delivered =
+	    oci_api_deliver(listing, response.body, response.body_len, &items, why, sizeof(why));
 	if (delivered != 0) {
 		snprintf(message, sizeof(message), "%s%s",
 		         delivered < 0 ? "page rejected: " : "stopped by the caller",
 		         delivered < 0 ? why : "");
-		oci_api_error_set(error, OCI_API_ERROR, listing->operation, response.status, "",
-		                  message, response.request_id,
+		oci_api_error_set(error, OCI_API_ERROR, listing->resource->operation,
+		                  response.status, "", message, response.request_id,
 		                  (unsigned)(stats->requests - requests));
 		oci_http_response_free(&response);
 		return OCI_API_ERROR;
@@ -393,18 +364,18 @@ oci_api_page_next_ok(const struct oci_api *api, const struct oci_api_listing *li
 	if (stats->pages >= (size_t)api->max_pages) {
 		snprintf(why, sizeof(why), "more than %ld pages (max_pages): listing abandoned",
 		         api->max_pages);
-		return oci_api_refuse(error, listing->operation, why);
+		return oci_api_refuse(error, listing->resource->operation, why);
 	}
 	if (!strset_add(tokens, next)) {
 		snprintf(why, sizeof(why),
 		         "page token of page %zu seen before: the listing loops; abandoned",
 		         stats->pages);
-		return oci_api_refuse(error, listing->operation, why);
+		return oci_api_refuse(error, listing->resource->operation, why);
 	}
 	return OCI_API_OK;
 }
 
-static enum oci_api_result
+enum oci_api_result
 oci_api_list(struct oci_api *api, struct oci_api_listing *listing, struct oci_api_stats *stats,
              struct oci_api_error *error)
 {
@@ -434,264 +405,6 @@ oci_api_list(struct oci_api *api, struct oci_api_listing *listing, struct oci_ap
 	strset_free(tokens);
 	free(listing->query);
 	listing->query = NULL;
-	return result;
-}
-
-/* ---- the mappers behind each listing ---------------------------------------------- */
-
-static void
-oci_api_report_skipped(const struct oci_json_skipped *skipped)
-{
-	if (skipped->count > 0)
-		log_warnx("%zu entries left out: their address is not usable (first: %s)",
-		          skipped->count, skipped->first);
-}
-
-static int
-oci_api_deliver_senders(const struct oci_api_deliver *deliver, const char *body, size_t len,
-                        size_t *items, char *err, size_t errsize)
-{
-	struct oci_sender_list list;
-	int stop;
-
-	if (oci_json_senders(body, len, &list, err, errsize) != 0)
-		return -1;
-	oci_api_report_skipped(&list.skipped);
-	*items = list.count;
-	stop = list.count > 0 && deliver->fn.senders(list.items, list.count, deliver->context);
-	oci_sender_list_free(&list);
-	return stop ? 1 : 0;
-}
-
-static int
-oci_api_deliver_suppressions(const struct oci_api_deliver *deliver, const char *body, size_t len,
-                             size_t *items, char *err, size_t errsize)
-{
-	struct oci_suppression_list list;
-	int stop;
-
-	if (oci_json_suppressions(body, len, &list, err, errsize) != 0)
-		return -1;
-	oci_api_report_skipped(&list.skipped);
-	*items = list.count;
-	stop = list.count > 0 && deliver->fn.suppressions(list.items, list.count, deliver->context);
-	oci_suppression_list_free(&list);
-	return stop ? 1 : 0;
-}
-
-static int
-oci_api_deliver_domains(const struct oci_api_deliver *deliver, const char *body, size_t len,
-                        size_t *items, char *err, size_t errsize)
-{
-	struct oci_email_domain_list list;
-	int stop;
-
-	if (oci_json_email_domains(body, len, &list, err, errsize) != 0)
-		return -1;
-	*items = list.count;
-	stop = list.count > 0 && deliver->fn.domains(list.items, list.count, deliver->context);
-	oci_email_domain_list_free(&list);
-	return stop ? 1 : 0;
-}
-
-static int
-oci_api_deliver_dkims(const struct oci_api_deliver *deliver, const char *body, size_t len,
-                      size_t *items, char *err, size_t errsize)
-{
-	struct oci_dkim_list list;
-	int stop;
-
-	if (oci_json_dkims(body, len, &list, err, errsize) != 0)
-		return -1;
-	*items = list.count;
-	stop = list.count > 0 && deliver->fn.dkims(list.items, list.count, deliver->context);
-	oci_dkim_list_free(&list);
-	return stop ? 1 : 0;
-}
-
-/* ---- the operations ------------------------------------------------------------- */
-
-enum oci_api_result
-oci_api_list_senders(struct oci_api *api, const char *compartment_id, const char *lifecycle_state,
-                     oci_api_senders_fn *fn, void *context, struct oci_api_stats *stats,
-                     struct oci_api_error *error)
-{
-	struct oci_api_listing listing = {"ListSenders",
-	                                  "/senders",
-	                                  NULL,
-	                                  oci_api_deliver_senders,
-	                                  {.fn.senders = fn, .context = context}};
-
-	if (!oci_api_ocid_ok(compartment_id) || fn == NULL)
-		return oci_api_refuse(error, listing.operation, "no valid compartment OCID");
-	oci_api_query_add(&listing.query, "compartmentId", compartment_id);
-	if (lifecycle_state != NULL && lifecycle_state[0] != '\0')
-		oci_api_query_add(&listing.query, "lifecycleState", lifecycle_state);
-	return oci_api_list(api, &listing, stats, error);
-}
-
-enum oci_api_result
-oci_api_list_suppressions(struct oci_api *api, long long time_created_from_ms,
-                          long long time_created_before_ms, oci_api_suppressions_fn *fn,
-                          void *context, struct oci_api_stats *stats, struct oci_api_error *error)
-{
-	struct oci_api_listing listing = {"ListSuppressions",
-	                                  "/suppressions",
-	                                  NULL,
-	                                  oci_api_deliver_suppressions,
-	                                  {.fn.suppressions = fn, .context = context}};
-
-	if (fn == NULL)
-		return oci_api_refuse(error, listing.operation, "no callback");
-	oci_api_query_add(&listing.query, "compartmentId", api->tenancy);
-	if (time_created_from_ms != OCI_JSON_TIME_UNSET)
-		oci_api_query_add_time(&listing.query, "timeCreatedGreaterThanOrEqualTo",
-		                       time_created_from_ms);
-	if (time_created_before_ms != OCI_JSON_TIME_UNSET)
-		oci_api_query_add_time(&listing.query, "timeCreatedLessThan",
-		                       time_created_before_ms);
-	oci_api_query_add(&listing.query, "sortBy", "TIMECREATED");
-	oci_api_query_add(&listing.query, "sortOrder", "ASC");
-	return oci_api_list(api, &listing, stats, error);
-}
-
-enum oci_api_result
-oci_api_list_email_domains(struct oci_api *api, const char *compartment_id,
-                           oci_api_email_domains_fn *fn, void *context, struct oci_api_stats *stats,
-                           struct oci_api_error *error)
-{
-	struct oci_api_listing listing = {"ListEmailDomains",
-	                                  "/emailDomains",
-	                                  NULL,
-	                                  oci_api_deliver_domains,
-	                                  {.fn.domains = fn, .context = context}};
-
-	if (!oci_api_ocid_ok(compartment_id) || fn == NULL)
-		return oci_api_refuse(error, listing.operation, "no valid compartment OCID");
-	oci_api_query_add(&listing.query, "compartmentId", compartment_id);
-	return oci_api_list(api, &listing, stats, error);
-}
-
-enum oci_api_result
-oci_api_list_dkims(struct oci_api *api, const char *email_domain_id, oci_api_dkims_fn *fn,
-                   void *context, struct oci_api_stats *stats, struct oci_api_error *error)
-{
-	struct oci_api_listing listing = {"ListDkims",
-	                                  "/dkims",
-	                                  NULL,
-	                                  oci_api_deliver_dkims,
-	                                  {.fn.dkims = fn, .context = context}};
-
-	if (!oci_api_ocid_ok(email_domain_id) || fn == NULL)
-		return oci_api_refuse(error, listing.operation, "no valid email domain OCID");
-	oci_api_query_add(&listing.query, "emailDomainId", email_domain_id);
-	return oci_api_list(api, &listing, stats, error);
-}
-
-/* A 2xx answer that must hold a Suppression. */
-static enum oci_api_result
-oci_api_take_suppression(const char *operation, struct oci_http_response *response,
-                         struct oci_suppression *out, struct oci_api_error *error)
-{
-	char why[512], message[600];
-
-	if (oci_json_suppression(response->body, response->body_len, out, why, sizeof(why)) != 0) {
-		snprintf(message, sizeof(message), "answer rejected: %s", why);
-		oci_api_error_set(error, OCI_API_ERROR, operation, response->status, "", message,
-		                  response->request_id, 1);
-		oci_http_response_free(response);
-		return OCI_API_ERROR;
-	}
-	oci_http_response_free(response);
-	return OCI_API_OK;
-}
-
-enum oci_api_result
-oci_api_create_suppression(struct oci_api *api, const char *email_address,
-                           struct oci_suppression *created, struct oci_api_error *error)
-{
-	static const char operation[] = "CreateSuppression";
-	struct oci_http_response response;
-	char canonical[ADDR_MAX], *body;
-	enum oci_api_result result;
-	const char *why = "empty";
-
-	if (email_address == NULL || addr_canon(email_address, strlen(email_address), canonical,
-	                                        sizeof(canonical), &why) != ADDR_OK)
-		return oci_api_refuse(error, operation, why);
-	if ((body = oci_json_create_suppression(api->tenancy, canonical)) == NULL)
-		return oci_api_refuse(error, operation, "address not UTF-8");
-	result =
-	    oci_api_fetch(api, operation, "POST", "/suppressions", NULL, body, &response, error);
-	free(body);
-	if (result != OCI_API_OK)
-		return result;
-	return oci_api_take_suppression(operation, &response, created, error);
-}
-
-enum oci_api_result
-oci_api_get_suppression(struct oci_api *api, const char *suppression_id,
-                        struct oci_suppression *suppression, struct oci_api_error *error)
-{
-	static const char operation[] = "GetSuppression";
-	struct oci_http_response response;
-	enum oci_api_result result;
-	char *path;
-
-	if (!oci_api_ocid_ok(suppression_id))
-		return oci_api_refuse(error, operation, "no valid suppression OCID");
-	path = xasprintf("/suppressions/%s", suppression_id);
-	result = oci_api_fetch(api, operation, "GET", path, NULL, NULL, &response, error);
-	free(path);
-	if (result != OCI_API_OK)
-		return result;
-	return oci_api_take_suppression(operation, &response, suppression, error);
-}
-
-enum oci_api_result
-oci_api_delete_suppression(struct oci_api *api, const char *suppression_id,
-                           struct oci_api_error *error)
-{
-	static const char operation[] = "DeleteSuppression";
-	struct oci_http_response response;
-	enum oci_api_result result;
-	char *path;
-
-	if (!oci_api_ocid_ok(suppression_id))
-		return oci_api_refuse(error, operation, "no valid suppression OCID");
-	path = xasprintf("/suppressions/%s", suppression_id);
-	result = oci_api_fetch(api, operation, "DELETE", path, NULL, NULL, &response, error);
-	free(path);
-	if (result == OCI_API_OK)
-		oci_http_response_free(&response);
-	return result;
-}
-
-enum oci_api_result
-oci_api_get_email_config(struct oci_api *api, const char *compartment_id,
-                         struct oci_email_config *config, struct oci_api_error *error)
-{
-	static const char operation[] = "GetEmailConfiguration";
-	struct oci_http_response response;
-	enum oci_api_result result;
-	char *query = NULL, why[512], message[600];
-
-	if (!oci_api_ocid_ok(compartment_id))
-		return oci_api_refuse(error, operation, "no valid compartment OCID");
-	oci_api_query_add(&query, "compartmentId", compartment_id);
-	result =
-	    oci_api_fetch(api, operation, "GET", "/configuration", query, NULL, &response, error);
-	free(query);
-	if (result != OCI_API_OK)
-		return result;
-	if (oci_json_email_config(response.body, response.body_len, config, why, sizeof(why)) !=
-	    0) {
-		snprintf(message, sizeof(message), "answer rejected: %s", why);
-		oci_api_error_set(error, OCI_API_ERROR, operation, response.status, "", message,
-		                  response.request_id, 1);
-		result = OCI_API_ERROR;
-	}
-	oci_http_response_free(&response);
 	return result;
 }
 
