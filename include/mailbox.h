@@ -12,6 +12,8 @@
  *	char *mailbox_format(const char *display_utf8, const char *address,
  *	    enum mailbox_fold fold, size_t first_line_used);
  *
+ *	int mailbox_is_atext(unsigned char c);
+ *
  * DESCRIPTION
  *	mailbox_parse_list() parses an RFC 5322 address-list (a mailbox-list, as in
  *	From:, is a special case): name-addr ("Name <a@b>"), bare addr-spec, groups
@@ -56,6 +58,9 @@
  *	CR, LF or NUL except a fold's line break followed by a space, and
  *	mailbox_parse_list() gives back the sanitised name and the canonical address.
  *
+ *	mailbox_is_atext() tells whether c is RFC 5322 atext (ASCII only): what an
+ *	atom is made of, for the parser and the builder alike.
+ *
  * OWNERSHIP
  *	mailbox_list_free() releases what mailbox_parse_list() stored in *out (also
  *	after a failure, when it is empty). The strings returned by
@@ -96,5 +101,7 @@ void mailbox_list_free(struct mailbox_list *list);
 char *mailbox_sanitize_name(const char *name, size_t len);
 char *mailbox_format(const char *display_utf8, const char *address, enum mailbox_fold fold,
                      size_t first_line_used);
+
+int mailbox_is_atext(unsigned char c);
 
 #endif
