@@ -191,4 +191,6 @@ format:
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' -type f 2>/dev/null)
+# The compiler's dependency files only: other trees may live under build/ (a test's
+# extracted packages, a container root) with names ending in .d.
+-include $(shell find build/obj build/san/obj build/fuzz/obj -name '*.d' -type f 2>/dev/null)

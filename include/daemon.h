@@ -6,6 +6,8 @@
  *	    const char *group, unsigned mode, char *err, size_t errsize);
  *	int daemon_socket_owner(const char *path, const char *owner,
  *	    const char *group, unsigned mode, char *err, size_t errsize);
+ *	void daemon_socket_account(const struct config_daemon *d, char *owner,
+ *	    char *group, size_t size);
  *	int daemon_drop_privileges(const char *user, char *err, size_t errsize);
  *	long daemon_raise_nofile(long wanted);
  *
@@ -18,7 +20,13 @@
  *
  *	daemon_socket_owner() gives an existing unix socket file that owner, group
  *	("" keeps them) and mode; for sockets a library created (edg-milter's
- *	smfi_opensocket()). 0, or -1 with a reason in err.
+ *	smfi_opensocket()). 0, or -1 with a reason in err. The mode is set before the
+ *	owner, so root needs CAP_CHOWN but not CAP_FOWNER.
+ *
+ *	daemon_socket_account() fills owner and group for the two functions above from
+ *	a daemon's socket_owner and socket_group, an empty one meaning the user the
+ *	daemon runs as (d->user) and its primary group, when running as root ("" when
+ *	not root, or when that user does not exist: daemon_drop_privileges() reports it).
  *
  *	daemon_drop_privileges() switches to user (its primary group, no supplementary
  *	groups) when running as root, and checks that root cannot be regained. Not root:
@@ -39,6 +47,7 @@ int daemon_listen(const struct config_socket *sock, const char *owner, const cha
                   unsigned mode, char *err, size_t errsize);
 int daemon_socket_owner(const char *path, const char *owner, const char *group, unsigned mode,
                         char *err, size_t errsize);
+void daemon_socket_account(const struct config_daemon *d, char *owner, char *group, size_t size);
 int daemon_drop_privileges(const char *user, char *err, size_t errsize);
 long daemon_raise_nofile(long wanted);
 

@@ -69,15 +69,26 @@ daemon_socket_owner(const char *path, const char *owner, const char *group, unsi
 		}
 		gid = gr->gr_gid;
 	}
-	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) != 0) {
-		snprintf(err, errsize, "chown %s: %s", path, strerror(errno));
-		return -1;
-	}
+	/* The mode first: once the file is another user's, changing it needs CAP_FOWNER. */
 	if (chmod(path, mode) != 0) {
 		snprintf(err, errsize, "chmod %s: %s", path, strerror(errno));
 		return -1;
 	}
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) != 0) {
+		snprintf(err, errsize, "chown %s: %s", path, strerror(errno));
+		return -1;
+	}
 	return 0;
+}
+
+void
+daemon_socket_account(const struct config_daemon *d, char *owner, char *group, size_t size)
+{
+	struct passwd *pw = geteuid() == 0 ? getpwnam(d->user) : NULL;
+	struct group *gr = pw != NULL ? getgrgid(pw->pw_gid) : NULL;
+
+	snprintf(owner, size, "%s", *d->socket_owner ? d->socket_owner : pw ? d->user : "");
+	snprintf(group, size, "%s", *d->socket_group ? d->socket_group : gr ? gr->gr_name : "");
 }
 
 static int

@@ -204,17 +204,6 @@ milter_stdio_open(void)
 	}
 }
 
-/* Empty socket_owner and socket_group mean the user edg-milter runs as, and its group. */
-static void
-milter_socket_account(const struct config_daemon *d, char *owner, char *group, size_t size)
-{
-	struct passwd *pw = geteuid() == 0 ? getpwnam(d->user) : NULL;
-	struct group *gr = pw != NULL ? getgrgid(pw->pw_gid) : NULL;
-
-	snprintf(owner, size, "%s", *d->socket_owner ? d->socket_owner : pw ? d->user : "");
-	snprintf(group, size, "%s", *d->socket_group ? d->socket_group : gr ? gr->gr_name : "");
-}
-
 static void
 milter_socket_open(const struct edg_config *cfg)
 {
@@ -222,7 +211,7 @@ milter_socket_open(const struct edg_config *cfg)
 	long timeout_s = (long)((cfg->milter.timeout_ms + 999) / 1000);
 	char err[256], owner[256], group[256];
 
-	milter_socket_account(d, owner, group, sizeof(owner));
+	daemon_socket_account(d, owner, group, sizeof(owner));
 	milter_transport_open(cfg, owner, group);
 	if (smfi_register(milter_desc) != MI_SUCCESS)
 		fatalx("smfi_register failed");

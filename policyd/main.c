@@ -102,14 +102,14 @@ static void
 policyd_start(struct policyd *pd, struct edg_config *cfg)
 {
 	const struct config_daemon *d = &cfg->policyd.daemon;
-	char err[256];
+	char err[256], owner[256], group[256];
 	long limit;
 
 	pd->settings = policyd_settings_new(cfg);
 	if ((pd->signal_fd = policyd_signals()) < 0)
 		fatal("signalfd");
-	pd->listen_fd = daemon_listen(&d->listen, d->socket_owner, d->socket_group, d->socket_mode,
-	                              err, sizeof(err));
+	daemon_socket_account(d, owner, group, sizeof(owner));
+	pd->listen_fd = daemon_listen(&d->listen, owner, group, d->socket_mode, err, sizeof(err));
 	if (pd->listen_fd < 0)
 		fatalx("listen: %s", err);
 	limit = daemon_raise_nofile(cfg->policyd.max_connections + 64);

@@ -222,8 +222,8 @@ wait_socket /run/edg/policyd.sock && wait_socket /run/edg/milter.sock
 expect_eq "policyd answers: approved sender" "action=DUNNO" "$(policy approved.request | head -n 1)"
 expect_match "policyd answers: suppressed recipient refused" '^action=550 5\.1\.1' "$(policy suppressed.request)"
 expect_eq "milter answers the negotiation" O "$(optneg)"
-expect_eq "sockets: policyd's owned by socket_owner, milter's by its user, both 0660" \
-	"postfix 660 edg 660" "$(in_ct stat -c '%U %a' /run/edg/policyd.sock /run/edg/milter.sock | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "sockets: policyd's owned by socket_owner, milter's by its user, both group edg (empty socket_group), 0660" \
+	"postfix:edg 660 edg:edg 660" "$(in_ct stat -c '%U:%G %a' /run/edg/policyd.sock /run/edg/milter.sock | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "the daemons run as edg" "edg edg" \
 	"$(in_ct ps -o user= -p "$(prop edg-policyd MainPID)" -p "$(prop edg-milter MainPID)" | tr -s ' \n' ' ' | sed 's/ $//')"
 
