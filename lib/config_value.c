@@ -493,7 +493,7 @@ config_redis_url_parse(const char *text, struct config_redis_url *out, const cha
 	else if (strncmp(text, "redis+sentinel://", 17) == 0)
 		rc = config_redis_sentinel(text + 17, out, why);
 	else
-		rc = -1, *why = "a Redis URL starts with redis:// or unix:// (or redis+sentinel://)";
+		rc = -1, *why = "a Redis URL starts with redis://, unix:// or redis+sentinel://";
 	if (out->host == NULL)
 		out->host = xstrdup("");
 	if (out->path == NULL)

@@ -174,7 +174,7 @@ static const struct value_case {
     {"redis", "url", "redis://h:6379/x", "must be a number"},
     {"redis", "url", "redis://user@h", "credentials"},
     {"redis", "url", "redis://:pw@h", "too short"},
-    {"redis", "url", "rediss://h", "starts with redis:// or unix://"},
+    {"redis", "url", "rediss://h", "starts with redis://, unix:// or redis+sentinel://"},
     {"redis", "url", "redis+sentinel://s1,s2:26380/mymaster/2", NULL},
     {"redis", "url", "redis+sentinel://:pw@s1/m", "too short"},
     {"redis", "url", "redis+sentinel://s1/m?sentinel_password=ab", "too short"},
