@@ -21,7 +21,7 @@
  *			verdict's reply.
  *	envrcpt		decide_recipient(): a suppressed recipient is refused alone.
  *			Not in a local submission (Postfix non_smtpd_milters: sendmail(1),
- *			pickup; the connect address has port 0, or there is none): there
+ *			pickup; the connect address has port 0): there
  *			Postfix cannot refuse one recipient (it keeps the message in the
  *			maildrop queue, "milter configuration error"), so the refusal waits
  *			for end of message and refuses the message, which Postfix bounces
@@ -223,14 +223,17 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long
 	return SMFIS_CONTINUE;
 }
 
-/* Postfix gives a local submission the client localhost[127.0.0.1] with port 0;
- * Sendmail gives none (hostaddr NULL). A TCP client never has port 0. */
+/* Postfix gives a local submission (non_smtpd_milters) the client localhost[127.0.0.1]
+ * with port 0; a TCP client never has port 0. No address at all (SMFIA_UNKNOWN) is an
+ * SMTP dialogue without a network peer, which can refuse a recipient alone: Sendmail's
+ * "sendmail -bs", Postfix's smtpd on a non-inet stream. Sendmail runs no milter on other
+ * command-line submissions; they reach its milters through the MSP, over SMTP. */
 static void
 milter_client_addr(struct milter_conn *conn, const struct sockaddr *sa)
 {
 	const void *bytes = NULL;
 
-	conn->local_submission = sa == NULL;
+	conn->local_submission = 0;
 	if (sa == NULL)
 		return;
 	if (sa->sa_family == AF_INET) {

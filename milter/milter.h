@@ -85,7 +85,7 @@ struct milter_conn {
 	char client_text[64]; /* the client address as text, for logs; "" unknown */
 	char sasl_login[MILTER_LOGIN_MAX];
 	struct decide_client client;
-	int local_submission;   /* no SMTP client (sendmail(1), pickup): see callbacks.c */
+	int local_submission;   /* Postfix non_smtpd_milters (port 0): see callbacks.c */
 	struct milter_msg *msg; /* the message in progress, or NULL */
 };
 

@@ -6,7 +6,7 @@
 --   open([ip])                    connect to the milter at the global `socket`
 --                                 (miltertest -D socket=PATH), negotiate, send the
 --                                 connection (client ip, default 192.0.2.10;
---                                 "unspec": no address, as a local submission)
+--                                 "unspec": no address, as "sendmail -bs")
 --   mail(conn, sender, qid[, login])  MAIL FROM with the i and {auth_authen} macros;
 --                                 returns the milter's reply
 --   rcpt(conn, rcpt)              RCPT TO; returns the reply

@@ -51,19 +51,14 @@ conn = open()
 check("binding: unauthenticated may not", mail(conn, "<billing@example.com>", "ENV10") == SMFIR_REPLYCODE)
 mt.disconnect(conn)
 
--- A local submission (no client address: Sendmail's command line; Postfix's
--- non_smtpd_milters give port 0): a recipient cannot be refused alone, so the
--- refusal comes at end of message, with the recipient's reply.
+-- No client address (Sendmail's "sendmail -bs", Postfix's smtpd on a non-inet stream):
+-- an SMTP dialogue, which can refuse a recipient alone, so it is refused at RCPT.
+-- The local submission that cannot (Postfix's non_smtpd_milters: 127.0.0.1 port 0,
+-- which miltertest cannot send) is tested through Postfix in milter_postfix.sh.
 conn = open("unspec")
-check("local: approved sender continues", mail(conn, "<app@example.com>", "LOC1") == SMFIR_CONTINUE)
-check("local: suppressed recipient not refused at RCPT", rcpt(conn, "<gone@example.net>") == SMFIR_CONTINUE)
-check("local: other recipient continues", rcpt(conn, "<alice@example.net>") == SMFIR_CONTINUE)
+check("no client address: approved sender continues", mail(conn, "<app@example.com>", "LOC1") == SMFIR_CONTINUE)
+check("no client address: suppressed recipient refused at RCPT", rcpt(conn, "<gone@example.net>") == SMFIR_REPLYCODE)
+check("no client address: other recipient continues", rcpt(conn, "<alice@example.net>") == SMFIR_CONTINUE)
 headers(conn, { { "From", "App <app@example.com>" } })
-check("local: message refused at end with the recipient's reply", eom(conn) == SMFIR_REPLYCODE
-	and mt.eom_check(conn, MT_SMTPREPLY, "550", "5.1.1",
-		"<gone@example.net> is suppressed by OCI Email Delivery (HARDBOUNCE since 2026-01-02); mail to it would be dropped without a bounce"))
-mail(conn, "<app@example.com>", "LOC2")
-rcpt(conn, "<alice@example.net>")
-headers(conn, { { "From", "App <app@example.com>" } })
-check("local: next message without suppressed recipients passes", eom(conn) == SMFIR_CONTINUE and unchanged(conn))
+check("no client address: the message passes", eom(conn) == SMFIR_CONTINUE and unchanged(conn))
 mt.disconnect(conn)
