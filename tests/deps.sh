@@ -5,11 +5,14 @@
 # Needs root (or sudo) only when something is missing.
 set -eu
 
+# m4 builds sendmail.cf for tests/integration/milter_sendmail.sh; Sendmail itself conflicts
+# with postfix and is fetched with apt-get download, never installed (tests/lib/sendmail.sh).
 PKGS="build-essential pkg-config clang libclang-rt-14-dev valgrind
 libmilter-dev libhiredis-dev libcurl4-openssl-dev libssl-dev openssl libjansson-dev
 libidn2-dev libmicrohttpd-dev libcmocka-dev
 redis-server redis-tools postfix postfix-lmdb libsasl2-modules swaks miltertest python3 ca-certificates iproute2 procps systemd-container
-gnuplot-nox groff-base bsdextrautils"
+gnuplot-nox groff-base bsdextrautils
+m4"
 
 missing=""
 for p in $PKGS; do
