@@ -232,7 +232,8 @@ WRAPPER
 sendmail_run() { "$SENDMAIL_DIR/sendmail" "$@"; }
 
 sendmail_start() {
-	sendmail_run -C "$SENDMAIL_DIR/sendmail.cf" -bD -X "$SENDMAIL_DIR/trace.log" \
+	# The wrapper itself, not the shell function: exec all the way makes $! the daemon.
+	"$SENDMAIL_DIR/sendmail" -C "$SENDMAIL_DIR/sendmail.cf" -bD -X "$SENDMAIL_DIR/trace.log" \
 		>"$SENDMAIL_DIR/daemon.out" 2>&1 &
 	SENDMAIL_PID=$!
 	for _ in $(seq 1 100); do
@@ -244,11 +245,20 @@ sendmail_start() {
 	return 1
 }
 
+# The daemon, then any sendmail of this test still running (a delivery, an SMTP session,
+# an MSP queue run): each works in a queue directory under DIR.
 sendmail_stop() {
-	[ -n "$SENDMAIL_PID" ] || return 0
-	kill "$SENDMAIL_PID" 2>/dev/null
-	wait "$SENDMAIL_PID" 2>/dev/null
-	SENDMAIL_PID=
+	if [ -n "$SENDMAIL_PID" ]; then
+		kill "$SENDMAIL_PID" 2>/dev/null
+		wait "$SENDMAIL_PID" 2>/dev/null
+		SENDMAIL_PID=
+	fi
+	[ -n "$SENDMAIL_DIR" ] || return 0
+	for proc in /proc/[0-9]*; do
+		case $(readlink "$proc/cwd" 2>/dev/null) in
+		"$SENDMAIL_DIR"/*) kill "${proc#/proc/}" 2>/dev/null ;;
+		esac
+	done
 }
 
 # Queue files (qf*: one per message) in QDIR, the daemon's queue by default.
