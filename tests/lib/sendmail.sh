@@ -41,8 +41,11 @@
 # - The binary is set-group-ID mail; run by root that makes the loader ignore
 #   LD_LIBRARY_PATH, which finds the unpacked libraries (libwrap0 is not installed here).
 #   The unpacked copy loses its set-group-ID bit.
-# - Root runs it: the daemon and -bs need no smmsp user (only the MSP runs as smmsp,
-#   and the test's submit.cf runs it as root instead). Every path it writes is under DIR.
+# - Root runs it: the daemon and -bs need no smmsp user. The MSP refuses to run as root
+#   and smmsp exists only after sendmail-base's postinst, so the test's submit.cf runs it
+#   as Debian's mail user (DIR/clientmqueue is mail's). Every path written is under DIR.
+# - The root keeps sendmail-bin's binary, the libraries and sendmail-cf's macros;
+#   sendmail-base (postinst scripts, /etc/mail) is fetched with them and not used.
 # - It logs only to syslog (no /dev/log here, so nowhere); -X DIR/trace.log records
 #   every SMTP exchange of the daemon and its mailers instead.
 : "${SENDMAIL_CACHE:=build/sendmail-debs}"
