@@ -7,14 +7,14 @@
  * query and JSON mapper. This header is the line between the two.
  *
  * A listing is described by a struct oci_api_resource: the operation's name, its
- * path, the OCID it lists under, and the oci_json mapper of a page with the
- * function that frees what the mapper made. oci_api_deliver() maps each page and
- * hands its items to the caller's callback, whichever the resource.
- *
- * The mappers, the list frees and the callbacks are stored as the types below,
- * one for all the resources. Each differs from its real type only in the pointer
- * types of its parameters (void * for struct oci_sender_list *, and so on);
- * oci_api_resource.c is the only file that converts them.
+ * path, the OCID it lists under, and its page function (deliver), which
+ * oci_api_list() calls for each page: it maps the page with the resource's
+ * oci_json mapper, logs the entries the page left out, hands the items to the
+ * caller's callback (an empty page is not) and frees them. The callback is kept
+ * in struct oci_api_listing as a union of the typed callbacks of oci_api.h; the
+ * page function of a resource reads that resource's member only, so the mappers,
+ * the frees and the callbacks are each called through their own type, with no
+ * conversion.
  *
  * oci_api_error_set() does nothing when error is NULL; oci_api_refuse() fills
  * error (when not NULL) for a call refused before any request and returns
@@ -29,33 +29,34 @@
 
 #include "oci_api.h"
 
-/* oci_json_senders() and its kind: 0, or -1 with err. */
-typedef int oci_api_map_fn(const void *body, size_t len, void *list, char *err, size_t errsize);
-/* oci_sender_list_free() and its kind. */
-typedef void oci_api_release_fn(void *list);
-/* oci_api_senders_fn and its kind: non-zero stops the listing. */
-typedef int oci_api_items_fn(const void *items, size_t count, void *context);
+struct oci_api_listing;
+
+/*
+ * One page of a listing: *items is how many it mapped. 0: page delivered; -1:
+ * malformed (err); 1: the callback said stop.
+ */
+typedef int oci_api_page_fn(const struct oci_api_listing *listing, const char *body, size_t len,
+                            size_t *items, char *err, size_t errsize);
 
 struct oci_api_resource {
-	const char *operation;       /* "ListSenders", for messages */
-	const char *path;            /* "/senders" */
-	const char *parent;          /* query name of the OCID listed under, NULL: the tenancy */
-	const char *parent_refusal;  /* "no valid compartment OCID" */
-	oci_api_map_fn *map;         /* one page into a list (oci_json.h) */
-	oci_api_release_fn *release; /* frees that list */
-	size_t skipped_at;           /* offset of its struct oci_json_skipped; 0: none */
+	const char *operation;      /* "ListSenders", for messages */
+	const char *path;           /* "/senders" */
+	const char *parent;         /* query name of the OCID listed under, NULL: the tenancy */
+	const char *parent_refusal; /* "no valid compartment OCID" */
+	oci_api_page_fn *deliver;   /* maps a page and hands it to fn */
 };
 
 struct oci_api_listing {
 	const struct oci_api_resource *resource;
 	char *query; /* percent-encoded, without "page" */
-	oci_api_items_fn *fn;
+	union {      /* the member of resource's type */
+		oci_api_senders_fn *senders;
+		oci_api_suppressions_fn *suppressions;
+		oci_api_email_domains_fn *email_domains;
+		oci_api_dkims_fn *dkims;
+	} fn;
 	void *context;
 };
-
-/* 0: page delivered; -1: malformed (err); 1: the callback said stop. */
-int oci_api_deliver(const struct oci_api_listing *listing, const char *body, size_t len,
-                    size_t *items, char *err, size_t errsize);
 
 enum oci_api_result oci_api_list(struct oci_api *api, struct oci_api_listing *listing,
                                  struct oci_api_stats *stats, struct oci_api_error *error);

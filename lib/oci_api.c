@@ -8,9 +8,9 @@
  *	oci_api_send()	one request with its retries: sends through oci_http,
  *			judges the answer (oci_api_judge), waits, sends again;
  *	oci_api_list()	one listing: a page at a time through oci_api_send(),
- *			each page checked by oci_json and delivered
- *			(oci_api_deliver()), the page tokens remembered to catch
- *			a loop, the pages counted;
+ *			each page checked by oci_json and delivered by its
+ *			resource's page function, the page tokens remembered
+ *			to catch a loop, the pages counted;
  *	oci_api_fetch()	one request of an operation that is not a listing.
  *
  * A listing's query is fixed before the first page and only "page" changes, so
@@ -331,8 +331,8 @@ oci_api_page(struct oci_api *api, const struct oci_api_listing *listing, const c
 	free(url);
 	if (result != OCI_API_OK)
 		return result;
-	delivered =
-	    oci_api_deliver(listing, response.body, response.body_len, &items, why, sizeof(why));
+	delivered = listing->resource->deliver(listing, response.body, response.body_len, &items,
+	                                       why, sizeof(why));
 	if (delivered != 0) {
 		snprintf(message, sizeof(message), "%s%s",
 		         delivered < 0 ? "page rejected: " : "stopped by the caller",

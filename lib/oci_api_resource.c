@@ -7,10 +7,12 @@
  * mapper; oci_api.c sends, retries, pages and reports.
  *
  * The four listings are one table, oci_api_resources: a row per resource says
- * its operation, path, parent OCID and page mapper, and oci_api_deliver() does
- * the rest for all of them: map the page, log the entries left out (senders and
+ * its operation, path, parent OCID and page function. The page functions are one
+ * body, OCI_API_PAGE_FN, made once per resource with that resource's types: map
+ * the page with its oci_json mapper, log the entries left out (senders and
  * suppressions only: the others have no address to refuse), hand the items to
- * the callback (an empty page is not), free the page.
+ * the callback (an empty page is not), free the page. So no mapper, free or
+ * callback is called through a type other than its own.
  *
  * Diagnostics: a bad argument is refused (OCI_API_ERROR) with no request sent;
  * the one log line of this file is the warning about entries left out of a page.
@@ -34,97 +36,80 @@ enum oci_api_listed {
 	OCI_API_DKIMS,
 };
 
-/*
- * The mappers and the list frees are called through the types of
- * oci_api_request.h; they differ from them only in the pointer types of their
- * parameters.
- */
-static const struct oci_api_resource oci_api_resources[] = {
-    [OCI_API_SENDERS] = {"ListSenders", "/senders", "compartmentId", "no valid compartment OCID",
-                         (oci_api_map_fn *)oci_json_senders,
-                         (oci_api_release_fn *)oci_sender_list_free,
-                         offsetof(struct oci_sender_list, skipped)},
-    [OCI_API_SUPPRESSIONS] = {"ListSuppressions", "/suppressions", "compartmentId", NULL,
-                              (oci_api_map_fn *)oci_json_suppressions,
-                              (oci_api_release_fn *)oci_suppression_list_free,
-                              offsetof(struct oci_suppression_list, skipped)},
-    [OCI_API_EMAIL_DOMAINS] = {"ListEmailDomains", "/emailDomains", "compartmentId",
-                               "no valid compartment OCID",
-                               (oci_api_map_fn *)oci_json_email_domains,
-                               (oci_api_release_fn *)oci_email_domain_list_free, 0},
-    [OCI_API_DKIMS] = {"ListDkims", "/dkims", "emailDomainId", "no valid email domain OCID",
-                       (oci_api_map_fn *)oci_json_dkims, (oci_api_release_fn *)oci_dkim_list_free,
-                       0},
-};
-
-/* Room for a page of any resource. Every list begins with its items and their count. */
-union oci_api_page {
-	struct {
-		const void *items;
-		size_t count;
-	} head;
-	struct oci_sender_list senders;
-	struct oci_suppression_list suppressions;
-	struct oci_email_domain_list email_domains;
-	struct oci_dkim_list dkims;
-};
-
 /* ---- one page of any listing ---------------------------------------------------- */
 
-static void
-oci_api_report_skipped(const struct oci_json_skipped *skipped)
+/*
+ * What a page function does between its mapper and the callback: log the
+ * entries the page left out (skipped is NULL for a resource without them), count
+ * the items. Whether there are any to hand over.
+ */
+static int
+oci_api_page_items(const struct oci_json_skipped *skipped, size_t count, size_t *items)
 {
-	if (skipped->count > 0)
+	if (skipped != NULL && skipped->count > 0)
 		log_warnx("%zu entries left out: their address is not usable (first: %s)",
 		          skipped->count, skipped->first);
+	*items = count;
+	return count > 0;
 }
 
-/* What the page left out, or NULL when its resource keeps no such count. */
-static const struct oci_json_skipped *
-oci_api_page_skipped(const union oci_api_page *page, const struct oci_api_resource *resource)
-{
-	if (resource->skipped_at == 0)
-		return NULL;
-	return (const void *)((const char *)page + resource->skipped_at);
-}
+/*
+ * oci_api_page_<name>(), the oci_api_page_fn of the resource <name>:
+ * oci_json_<name>() maps the page into a struct <list_type>, whose items go to
+ * listing->fn.<name> and which release frees. skipped is where the list keeps the
+ * entries it left out (&list.skipped), or NULL when it keeps none.
+ */
+#define OCI_API_PAGE_FN(name, list_type, release, skipped)                                         \
+	static int oci_api_page_##name(const struct oci_api_listing *listing, const char *body,    \
+	                               size_t len, size_t *items, char *err, size_t errsize)       \
+	{                                                                                          \
+		struct list_type list;                                                             \
+		int stop;                                                                          \
+                                                                                                   \
+		if (oci_json_##name(body, len, &list, err, errsize) != 0)                          \
+			return -1;                                                                 \
+		stop = oci_api_page_items(skipped, list.count, items) &&                           \
+		       listing->fn.name(list.items, list.count, listing->context);                 \
+		release(&list);                                                                    \
+		return stop ? 1 : 0;                                                               \
+	}
 
-int
-oci_api_deliver(const struct oci_api_listing *listing, const char *body, size_t len, size_t *items,
-                char *err, size_t errsize)
-{
-	const struct oci_api_resource *resource = listing->resource;
-	const struct oci_json_skipped *skipped;
-	union oci_api_page page;
-	int stop;
+OCI_API_PAGE_FN(senders, oci_sender_list, oci_sender_list_free, &list.skipped)
+OCI_API_PAGE_FN(suppressions, oci_suppression_list, oci_suppression_list_free, &list.skipped)
+OCI_API_PAGE_FN(email_domains, oci_email_domain_list, oci_email_domain_list_free, NULL)
+OCI_API_PAGE_FN(dkims, oci_dkim_list, oci_dkim_list_free, NULL)
 
-	if (resource->map(body, len, &page, err, errsize) != 0)
-		return -1;
-	if ((skipped = oci_api_page_skipped(&page, resource)) != NULL)
-		oci_api_report_skipped(skipped);
-	*items = page.head.count;
-	stop =
-	    page.head.count > 0 && listing->fn(page.head.items, page.head.count, listing->context);
-	resource->release(&page);
-	return stop ? 1 : 0;
-}
+static const struct oci_api_resource oci_api_resources[] = {
+    [OCI_API_SENDERS] = {"ListSenders", "/senders", "compartmentId", "no valid compartment OCID",
+                         oci_api_page_senders},
+    [OCI_API_SUPPRESSIONS] = {"ListSuppressions", "/suppressions", "compartmentId", NULL,
+                              oci_api_page_suppressions},
+    [OCI_API_EMAIL_DOMAINS] = {"ListEmailDomains", "/emailDomains", "compartmentId",
+                               "no valid compartment OCID", oci_api_page_email_domains},
+    [OCI_API_DKIMS] = {"ListDkims", "/dkims", "emailDomainId", "no valid email domain OCID",
+                       oci_api_page_dkims},
+};
 
 /* ---- the listings --------------------------------------------------------------- */
 
-/* The listing of one resource under the OCID parent_id, optionally of one lifecycleState. */
+/*
+ * The listing of one resource under the OCID parent_id, optionally of one
+ * lifecycleState; listing holds the resource and the callback, has_fn whether
+ * that callback is set.
+ */
 static enum oci_api_result
-oci_api_list_under(struct oci_api *api, enum oci_api_listed listed, const char *parent_id,
-                   const char *lifecycle_state, oci_api_items_fn *fn, void *context,
-                   struct oci_api_stats *stats, struct oci_api_error *error)
+oci_api_list_under(struct oci_api *api, struct oci_api_listing *listing, int has_fn,
+                   const char *parent_id, const char *lifecycle_state, struct oci_api_stats *stats,
+                   struct oci_api_error *error)
 {
-	const struct oci_api_resource *resource = &oci_api_resources[listed];
-	struct oci_api_listing listing = {resource, NULL, fn, context};
+	const struct oci_api_resource *resource = listing->resource;
 
-	if (!oci_api_ocid_ok(parent_id) || fn == NULL)
+	if (!oci_api_ocid_ok(parent_id) || !has_fn)
 		return oci_api_refuse(error, resource->operation, resource->parent_refusal);
-	oci_api_query_add(&listing.query, resource->parent, parent_id);
+	oci_api_query_add(&listing->query, resource->parent, parent_id);
 	if (lifecycle_state != NULL && lifecycle_state[0] != '\0')
-		oci_api_query_add(&listing.query, "lifecycleState", lifecycle_state);
-	return oci_api_list(api, &listing, stats, error);
+		oci_api_query_add(&listing->query, "lifecycleState", lifecycle_state);
+	return oci_api_list(api, listing, stats, error);
 }
 
 enum oci_api_result
@@ -132,8 +117,11 @@ oci_api_list_senders(struct oci_api *api, const char *compartment_id, const char
                      oci_api_senders_fn *fn, void *context, struct oci_api_stats *stats,
                      struct oci_api_error *error)
 {
-	return oci_api_list_under(api, OCI_API_SENDERS, compartment_id, lifecycle_state,
-	                          (oci_api_items_fn *)fn, context, stats, error);
+	struct oci_api_listing listing = {
+	    &oci_api_resources[OCI_API_SENDERS], NULL, {.senders = fn}, context};
+
+	return oci_api_list_under(api, &listing, fn != NULL, compartment_id, lifecycle_state, stats,
+	                          error);
 }
 
 enum oci_api_result
@@ -141,16 +129,20 @@ oci_api_list_email_domains(struct oci_api *api, const char *compartment_id,
                            oci_api_email_domains_fn *fn, void *context, struct oci_api_stats *stats,
                            struct oci_api_error *error)
 {
-	return oci_api_list_under(api, OCI_API_EMAIL_DOMAINS, compartment_id, NULL,
-	                          (oci_api_items_fn *)fn, context, stats, error);
+	struct oci_api_listing listing = {
+	    &oci_api_resources[OCI_API_EMAIL_DOMAINS], NULL, {.email_domains = fn}, context};
+
+	return oci_api_list_under(api, &listing, fn != NULL, compartment_id, NULL, stats, error);
 }
 
 enum oci_api_result
 oci_api_list_dkims(struct oci_api *api, const char *email_domain_id, oci_api_dkims_fn *fn,
                    void *context, struct oci_api_stats *stats, struct oci_api_error *error)
 {
-	return oci_api_list_under(api, OCI_API_DKIMS, email_domain_id, NULL, (oci_api_items_fn *)fn,
-	                          context, stats, error);
+	struct oci_api_listing listing = {
+	    &oci_api_resources[OCI_API_DKIMS], NULL, {.dkims = fn}, context};
+
+	return oci_api_list_under(api, &listing, fn != NULL, email_domain_id, NULL, stats, error);
 }
 
 static void
@@ -169,7 +161,7 @@ oci_api_list_suppressions(struct oci_api *api, long long time_created_from_ms,
                           void *context, struct oci_api_stats *stats, struct oci_api_error *error)
 {
 	const struct oci_api_resource *resource = &oci_api_resources[OCI_API_SUPPRESSIONS];
-	struct oci_api_listing listing = {resource, NULL, (oci_api_items_fn *)fn, context};
+	struct oci_api_listing listing = {resource, NULL, {.suppressions = fn}, context};
 
 	if (fn == NULL)
 		return oci_api_refuse(error, resource->operation, "no callback");
