@@ -183,6 +183,18 @@ sleep 0.2
 expect_match "a limit that counts again logs that it stopped refusing" \
 	'guard: limit "sasl:slide 6/6s" no longer refusing slide \(room again in its window\): 1 recipients deferred' "$(cat "$T/slide.log")"
 
+# The script goes by its SHA1 (EVALSHA); a Redis that lost it (SCRIPT FLUSH, as after a
+# restart or a failover) gets it whole once, and the limit holds throughout.
+calls() { redis_cli INFO commandstats | tr -d '\r' | sed -n "s/^cmdstat_$1:calls=\([0-9]*\),.*/\1/p"; }
+expect_match "the limiter sends EVALSHA" '^[1-9][0-9]*$' "$(calls evalsha)"
+evals=$(calls eval)
+redis_cli SCRIPT FLUSH >/dev/null
+expect_eq "after SCRIPT FLUSH: the 8th of billing-app still deferred (NOSCRIPT, then EVAL)" \
+	"action=451 4.7.1 rate limit reached: sasl:billing-app 5/1m (edg guard), try again later" \
+	"$(rcpt one billing-app billing@example.com r10@example.net)"
+expect_eq "after SCRIPT FLUSH: one EVAL sent the script again" $((${evals:-0} + 1)) "$(calls eval)"
+expect_eq "after SCRIPT FLUSH: another login counted" "action=DUNNO" "$(rcpt two web-app app@example.com r11@example.net)"
+
 # Redis gone: open lets recipients pass (logged once), closed defers; the state view
 # keeps answering the other checks.
 redis_stop
