@@ -109,9 +109,11 @@ $(B)/tests/%: $(O)/tests/tools/%.o $(LIBEDG)
 deps:
 	@sh tests/deps.sh
 
-# check: every suite (unit programs, then integration scripts), one summary line at the end.
+# check: every suite (unit programs, integration scripts, then the fault suite of
+# tests/faults/: mail through a private Postfix while a peer fails), one summary line.
 check: deps all $(UNIT_BIN) $(TOOL_BIN)
-	@EDG_BUILD=$(B) sh tests/run-suites.sh $(UNIT_BIN) $(sort $(wildcard tests/integration/*.sh))
+	@EDG_BUILD=$(B) sh tests/run-suites.sh $(UNIT_BIN) $(sort $(wildcard tests/integration/*.sh)) \
+		$(sort $(wildcard tests/faults/*.sh))
 
 unit: all $(UNIT_BIN)
 	@EDG_BUILD=$(B) sh tests/run-suites.sh $(UNIT_BIN)

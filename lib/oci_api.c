@@ -38,6 +38,7 @@
 #define OCI_API_RETRY_MAX_DELAY_MS 30000
 #define OCI_API_MAX_PAGES          20000
 #define OCI_API_OCID_MAX           255
+#define OCI_API_PAUSE_MAX_MS       (10 * 60 * 1000LL) /* the longest Retry-After obeyed */
 
 struct oci_api {
 	char *endpoint; /* scheme://host[:port], no trailing '/' */
@@ -51,6 +52,10 @@ struct oci_api {
 	void (*sleep)(void *context, long long ms);
 	void *sleep_context;
 	unsigned long long random_state;
+	/* OCI's last Retry-After: no request of any operation before pause_until_ms
+	 * (monotonic), asked for by an answer with pause_status. */
+	long long pause_until_ms;
+	long pause_status;
 };
 
 /* One request: what oci_api_send() needs to send it again. */
@@ -249,6 +254,45 @@ oci_api_retry_delay(struct oci_api *api, unsigned retry, long long retry_after_s
 	                          oci_api_random(api));
 }
 
+/*
+ * A Retry-After holds for the whole client, not only for the request it answered:
+ * OCI throttles a tenancy, and the next operation (another listing of the cycle)
+ * would get the same 429. Until it has passed nothing is sent: a wait within
+ * retry_max_delay is slept, a longer one fails the call at once, without a request.
+ */
+static void
+oci_api_pause_set(struct oci_api *api, long status, long long retry_after_s)
+{
+	long long ms = retry_after_s * 1000;
+
+	api->pause_until_ms =
+	    timefmt_monotonic_ms() + (ms < OCI_API_PAUSE_MAX_MS ? ms : OCI_API_PAUSE_MAX_MS);
+	api->pause_status = status;
+}
+
+/* 0: send now (after sleeping out a short pause); -1: paused longer (error set). */
+static int
+oci_api_pause(struct oci_api *api, const struct oci_api_call *call, unsigned attempt,
+              struct oci_api_error *error)
+{
+	long long wait = api->pause_until_ms - timefmt_monotonic_ms();
+	char message[160];
+
+	if (wait <= 0)
+		return 0;
+	if (wait <= api->retry_max_delay_ms) {
+		api->sleep(api->sleep_context, wait);
+		api->pause_until_ms = 0;
+		return 0;
+	}
+	snprintf(message, sizeof(message),
+	         "not sent: OCI asked for a pause (Retry-After in an HTTP %ld answer), %lld s left",
+	         api->pause_status, (wait + 999) / 1000);
+	oci_api_error_set(error, OCI_API_TEMPFAIL, call->operation, 0, "", message, "",
+	                  attempt - 1);
+	return -1;
+}
+
 /* Send call until it succeeds, fails for good, or the retries are spent. On
  * OCI_API_OK response holds the 2xx answer (the caller frees it). */
 static enum oci_api_result
@@ -261,9 +305,13 @@ oci_api_send(struct oci_api *api, const struct oci_api_call *call,
 	char why[512];
 
 	for (unsigned attempt = 1;; attempt++) {
+		if (oci_api_pause(api, call, attempt, error) != 0)
+			return OCI_API_TEMPFAIL;
 		sent = oci_http_request(api->http, call->method, call->url, call->body,
 		                        call->body_len, response, why, sizeof(why));
 		(*requests)++;
+		if (sent == OCI_HTTP_OK && response->retry_after_s >= 0)
+			oci_api_pause_set(api, response->status, response->retry_after_s);
 		if (sent == OCI_HTTP_OK && response->status >= 200 && response->status < 300)
 			return OCI_API_OK;
 		result = oci_api_judge(call, sent, response, why, attempt, error);
@@ -282,6 +330,7 @@ oci_api_send(struct oci_api *api, const struct oci_api_call *call,
 		log_notice("%s; retry %u of %ld in %lld ms", error ? error->text : call->operation,
 		           attempt, api->retries, delay);
 		api->sleep(api->sleep_context, delay);
+		api->pause_until_ms = 0; /* a Retry-After was just slept out */
 	}
 }
 

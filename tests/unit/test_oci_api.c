@@ -624,7 +624,8 @@ test_429_retry_after(void **state)
 	oci_api_free(api);
 }
 
-/* Retry-After beyond retry_max_delay: give up at once rather than hammer. */
+/* Retry-After beyond retry_max_delay: give up at once rather than hammer, and send
+ * nothing else until it has passed (at most 10 minutes are obeyed). */
 static void
 test_429_retry_after_too_long(void **state)
 {
@@ -639,6 +640,42 @@ test_429_retry_after_too_long(void **state)
 	assert_string_equal(error.code, "TooManyRequests");
 	assert_int_equal(emu_log_count(1), 1);
 	assert_int_equal(sleeps, 0);
+	/* The pause holds for the whole client: the next call sends nothing. */
+	emu_do("DELETE", "/faults", NULL);
+	assert_int_equal(pull(api, &seen, NULL, &error), OCI_API_TEMPFAIL);
+	assert_non_null(strstr(error.text,
+	                       "not sent: OCI asked for a pause (Retry-After in an HTTP "
+	                       "429 answer), 600 s left"));
+	assert_int_equal(emu_log_count(1), 1);
+	assert_int_equal(sleeps, 0);
+	free(seen.index_count);
+	oci_api_free(api);
+}
+
+/* A 429 with its retries spent: the next call waits out the Retry-After, then sends. */
+static void
+test_429_pause_then_next_call(void **state)
+{
+	struct oci_api_options options;
+	struct oci_api_error error;
+	struct oci_api *api;
+	struct seen seen;
+	char endpoint[64];
+
+	test_options(&options, endpoint, sizeof(endpoint));
+	options.retries = 0;
+	api = test_api_with(&options);
+	emu_generate(10);
+	emu_do("POST", "/fault",
+	       "{\"type\": \"status\", \"status\": 429, \"retryAfter\": 3, \"times\": 1}");
+	seen_init(&seen, 10);
+	assert_int_equal(pull(api, &seen, NULL, &error), OCI_API_TEMPFAIL);
+	assert_int_equal(error.status, 429);
+	assert_int_equal(sleeps, 0);
+	assert_int_equal(pull(api, &seen, NULL, &error), OCI_API_OK);
+	assert_int_equal(sleeps, 1);
+	assert_true(slept[0] > 2500 && slept[0] <= 3000);
+	assert_int_equal(emu_log_count(2), 2);
 	free(seen.index_count);
 	oci_api_free(api);
 }
@@ -1094,6 +1131,7 @@ main(void)
 	    cmocka_unit_test_setup(test_404, test_setup),
 	    cmocka_unit_test_setup(test_429_retry_after, test_setup),
 	    cmocka_unit_test_setup(test_429_retry_after_too_long, test_setup),
+	    cmocka_unit_test_setup(test_429_pause_then_next_call, test_setup),
 	    cmocka_unit_test_setup(test_500_retried, test_setup),
 	    cmocka_unit_test_setup(test_5xx_exhausted, test_setup),
 	    cmocka_unit_test_setup(test_4xx_not_retried, test_setup),

@@ -1,5 +1,5 @@
 #!/bin/bash
-# oci_control.sh - the OCI control plane misbehaving while mail flows through the gateway.
+# faults_oci.sh - the OCI control plane misbehaving while mail flows through the gateway.
 #
 # The whole chain (control-plane emulator -> edg-syncd -> Redis -> edg-policyd and
 # edg-milter in front of a private Postfix -> the OCI SMTP emulator) carries a steady
