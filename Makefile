@@ -110,10 +110,11 @@ deps:
 	@sh tests/deps.sh
 
 # check: every suite (unit programs, integration scripts, then the fault suite of
-# tests/faults/: mail through a private Postfix while a peer fails), one summary line.
+# tests/faults/: mail through a private Postfix while a peer fails), one summary line;
+# last tests/secrets_scan.sh: no secret a suite registered in any log the run kept.
 check: deps all $(UNIT_BIN) $(TOOL_BIN)
 	@EDG_BUILD=$(B) sh tests/run-suites.sh $(UNIT_BIN) $(sort $(wildcard tests/integration/*.sh)) \
-		$(sort $(wildcard tests/faults/*.sh))
+		$(sort $(wildcard tests/faults/*.sh)) tests/secrets_scan.sh
 
 unit: all $(UNIT_BIN)
 	@EDG_BUILD=$(B) sh tests/run-suites.sh $(UNIT_BIN)
@@ -186,6 +187,8 @@ install: all
 			>$(DESTDIR)$(UNITDIR)/$$(basename $$u); done
 	install -m 0644 conf/postfix/main.cf conf/postfix/master.cf $(DESTDIR)$(DATADIR)/postfix/
 	install -m 0644 conf/redis-acl.conf $(DESTDIR)$(DATADIR)/
+	install -d $(DESTDIR)$(DATADIR)/logrotate
+	install -m 0644 conf/logrotate/edg-syncd $(DESTDIR)$(DATADIR)/logrotate/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

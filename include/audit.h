@@ -6,6 +6,8 @@
  *
  *	struct audit *audit_open(const char *target, char *err, size_t errsize);
  *	int  audit_reopen(struct audit *audit, char *err, size_t errsize);
+ *	int  audit_give(struct audit *audit, const char *user, char *err,
+ *	    size_t errsize);
  *	void audit_close(struct audit *audit);
  *	void audit_spool(struct audit *audit, const char *kind, const char *op,
  *	    const char *address, const char *reason, const char *oci_id);
@@ -20,13 +22,15 @@
  *	or "syslog". audit_spool() keeps a line aside; audit_publish() writes every
  *	spooled line once the change it describes is in Redis and returns how many could
  *	not be written; audit_discard() drops them (the change was not published).
- *	audit_reopen() opens the file again (logrotate, on SIGHUP).
+ *	audit_reopen() opens the file again (logrotate, on SIGHUP). audit_give() makes
+ *	user (and its group) the owner of the file when running as root (nothing to do
+ *	otherwise, or for syslog), so that user can reopen it after dropping root.
  *
  * OWNERSHIP
  *	The caller closes what audit_open() returned (NULL is fine); strings are copied.
  *
  * DIAGNOSTICS
- *	audit_open() returns NULL and audit_reopen() -1 with a reason in err. Write
+ *	audit_open() returns NULL, audit_reopen() and audit_give() -1, with a reason in err. Write
  *	errors are logged (log_warn) once per stretch of failures.
  */
 #ifndef EDG_AUDIT_H
@@ -38,6 +42,7 @@ struct audit;
 
 struct audit *audit_open(const char *target, char *err, size_t errsize);
 int audit_reopen(struct audit *audit, char *err, size_t errsize);
+int audit_give(struct audit *audit, const char *user, char *err, size_t errsize);
 void audit_close(struct audit *audit);
 void audit_spool(struct audit *audit, const char *kind, const char *op, const char *address,
                  const char *reason, const char *oci_id);

@@ -17,9 +17,15 @@
  *	The file is opened for append, mode 0640; audit_reopen() (SIGHUP) closes and
  *	opens it again, for logrotate. A write error is logged once per stretch and the
  *	lines are counted as lost in the return value of audit_publish().
+ *
+ *	A daemon that opens the file as root and then drops to its user gives the file
+ *	to that user first (audit_give()): else the reopen after a rotation would fail
+ *	on a file root created. The new file a rotation leaves is logrotate's to create
+ *	with that owner ("create 0640 edg edg", conf/logrotate/edg-syncd).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +86,25 @@ audit_reopen(struct audit *audit, char *err, size_t errsize)
 		return -1;
 	fclose(audit->file);
 	audit->file = f;
+	return 0;
+}
+
+int
+audit_give(struct audit *audit, const char *user, char *err, size_t errsize)
+{
+	struct passwd *pw;
+
+	if (audit->file == NULL || geteuid() != 0)
+		return 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errsize, "audit log %s: no user %s to give it to", audit->path, user);
+		return -1;
+	}
+	if (fchown(fileno(audit->file), pw->pw_uid, pw->pw_gid) != 0) {
+		snprintf(err, errsize, "audit log %s: chown to %s: %s", audit->path, user,
+		         strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 

@@ -329,6 +329,8 @@ syncd_start(struct syncd *sd)
 	if ((sd->audit = audit_open(sd->dry_run ? "syslog" : cfg->syncd.audit_log, err,
 	                            sizeof(err))) == NULL)
 		fatalx("%s", err);
+	if (audit_give(sd->audit, cfg->syncd.user, err, sizeof(err)) != 0)
+		fatalx("%s", err);
 	if (daemon_drop_privileges(cfg->syncd.user, err, sizeof(err)) != 0)
 		fatalx("%s", err);
 	syncd_metrics_register();
