@@ -7,12 +7,17 @@
 # counts as passed, every "not ok" as failed; a program that exits non-zero without
 # reporting a failure (a crash, a sanitizer report) counts one failure more.
 # The last line is "N passed, N failed"; the exit status is 1 when anything failed.
+# It starts by emptying test-logs/secrets.list and test-logs/kept/ (what the scripts
+# register and keep for tests/secrets_scan.sh), so that a scan sees this run only, and
+# writes test-logs/suites.list: the arguments, one a line (the scan's idea of this run).
 set -u
 : "${EDG_BUILD:=build}"
 export EDG_BUILD
 export CMOCKA_MESSAGE_OUTPUT=TAP
 log_dir="$EDG_BUILD/test-logs"
 mkdir -p "$log_dir"
+rm -rf "$log_dir/secrets.list" "$log_dir/kept"
+printf '%s\n' "$@" >"$log_dir/suites.list"
 passed=0
 failed=0
 for t in "$@"; do

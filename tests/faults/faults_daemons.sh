@@ -22,6 +22,7 @@ cleanup() {
 	kill "${PD_PID:-}" "${MI_PID:-}" 2>/dev/null
 	wait 2>/dev/null
 	redis_stop
+	keep_logs "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -29,6 +30,8 @@ trap cleanup EXIT
 
 SMTP_PORT=$(free_port)
 SINK_PORT=$(free_port)
+REDIS_PASS="redis-canary-$$-Rc11" # the daemons get it in their URL; no log may show it
+secret_register "$REDIS_PASS"
 REDIS_SOCK_PERM=777 redis_start "$T/redis"
 chmod 755 "$T/redis"
 state_init
@@ -38,7 +41,7 @@ cat >"$T/edg.conf" <<CONF
 [oci]
 region = us-ashburn-1
 [redis]
-url = unix://$REDIS_SOCK
+url = unix://$REDIS_URL_AUTH$REDIS_SOCK
 [policyd]
 listen = unix:$T/policyd.sock
 socket_mode = 0666

@@ -34,6 +34,7 @@ cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	redis_stop
+	keep_logs "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -41,6 +42,8 @@ trap cleanup EXIT
 
 E2E_CERTS=$T/certs
 e2e_certs "$E2E_CERTS" || skip_all "openssl could not make the test CA"
+REDIS_PASS="redis-canary-$$-Rc12" # the daemons get it in their URL; no log may show it
+secret_register "$REDIS_PASS"
 REDIS_SOCK_PERM=777 redis_start "$T/redis"
 chmod 755 "$T/redis"
 
@@ -57,11 +60,12 @@ oci_smtp_start "$T/oci" "$E2E_CERTS" --control-url "$CONTROL" ||
 
 SYNCD_METRICS=$(free_port)
 install -m 600 tests/data/emulator/private-key.pem "$T/key.pem"
+secret_register_key "$T/key.pem"
 {
 	emu_oci_section "$T/key.pem" "$OCI_USER"
 	cat <<CONF
 [redis]
-url = unix://$REDIS_SOCK
+url = unix://$REDIS_URL_AUTH$REDIS_SOCK
 [syncd]
 sender_interval = 5s
 suppression_interval = 5s

@@ -16,11 +16,14 @@ cleanup() {
 	[ -n "${PD_PID:-}" ] && kill "$PD_PID" 2>/dev/null && wait "$PD_PID" 2>/dev/null
 	redis_stop
 	[ "$TAP_FAILED" -gt 0 ] && sed 's/^/# policyd: /' "$T/policyd.log" | tail -n 40
+	keep_logs "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT
 
 # A dataset large enough that a restart spends seconds LOADING it.
+REDIS_PASS="redis-canary-$$-Rc13" # the daemons get it in their URL; no log may show it
+secret_register "$REDIS_PASS"
 REDIS_EXTRA_ARGS="--enable-debug-command yes --dbfilename dump.rdb" REDIS_SOCK_PERM=777 redis_start "$T/redis"
 chmod 755 "$T/redis"
 state_init
@@ -33,7 +36,7 @@ cat >"$T/edg.conf" <<CONF
 [oci]
 region = us-ashburn-1
 [redis]
-url = unix://$REDIS_SOCK
+url = unix://$REDIS_URL_AUTH$REDIS_SOCK
 connect_timeout = 500ms
 command_timeout = 500ms
 [policyd]
@@ -89,7 +92,7 @@ redis_cli REPLICAOF 127.0.0.1 1 >/dev/null
 seen=$(watch_answers 2)
 expect_eq "read-only replica: every answer still right" "$RIGHT" "$seen"
 # ... and the operator's tool still reads it.
-printf '[oci]\nregion = us-ashburn-1\n[redis]\nurl = unix://%s\n' "$REDIS_SOCK" >"$T/w.conf"
+printf '[oci]\nregion = us-ashburn-1\n[redis]\nurl = unix://%s%s\n' "$REDIS_URL_AUTH" "$REDIS_SOCK" >"$T/w.conf"
 out=$("$B/edgctl" -c "$T/w.conf" status --quick 2>&1)
 expect_match "edgctl status still reads a read-only Redis" 'generation|Redis' "$out"
 redis_cli REPLICAOF NO ONE >/dev/null

@@ -34,6 +34,7 @@ cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	for d in s1 s2 s3 a b; do pid_stop "$T/$d"; done
+	keep_logs "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -42,6 +43,7 @@ trap cleanup EXIT
 # Secrets: neither may reach a log.
 REDIS_PASS="redis-canary-$$-Sn1"
 SENTINEL_PASS="sentinel-canary-$$-Sn2"
+secret_register "$REDIS_PASS" "$SENTINEL_PASS"
 PORT_A=$(free_port)
 PORT_B=$(free_port)
 redis_node_start "$T/a" "$PORT_A" || skip_all "the primary did not start"
@@ -73,6 +75,7 @@ CONTROL="http://127.0.0.1:$(cat "$T/control.port")"
 emu() { python3 tests/emulators/emuctl.py "$CONTROL" "$@" >/dev/null; }
 
 install -m 600 tests/data/emulator/private-key.pem "$T/key.pem"
+secret_register_key "$T/key.pem"
 cat >"$T/edg.conf" <<CONF
 [oci]
 region = us-ashburn-1

@@ -77,7 +77,8 @@ out=$("$edgctl" config check -c "$tmp/missing.conf" 2>&1)
 expect_eq "missing file: exit 1" 1 $?
 expect_match "missing file: named" "^$tmp/missing.conf: cannot open" "$out"
 
-# --- secrets never printed
+# --- secrets never printed (nor in the TAP log tests/secrets_scan.sh reads)
+secret_register 'Correct#Horse ;Battery' ProxyPassw0rd RedisPassw0rd
 cat >"$tmp/secret.conf" <<'EOF'
 [oci]
 region = us-ashburn-1

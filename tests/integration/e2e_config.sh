@@ -27,6 +27,7 @@ cleanup() {
 	if [ "$TAP_FAILED" -gt 0 ]; then
 		for f in "$T"/*.log; do [ -f "$f" ] && tail -n 15 "$f" | sed "s|^|# $(basename "$f"): |"; done
 	fi
+	keep_logs "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -114,7 +115,10 @@ fi
 
 # 4. The Redis ACL file: loaded as shipped plus passwords (as an operator adds them).
 ACL_PORT=$(free_port)
-sed -e 's/^user edg-reader .*/& >reader-pw/' -e 's/^user edg-writer .*/& >writer-pw/' \
+READER_PASS="reader-canary-$$-Rd4"
+WRITER_PASS="writer-canary-$$-Wr4"
+secret_register "$READER_PASS" "$WRITER_PASS"
+sed -e "s/^user edg-reader .*/& >$READER_PASS/" -e "s/^user edg-writer .*/& >$WRITER_PASS/" \
 	conf/redis-acl.conf >"$T/acl.conf"
 mkdir -p "$T/redis"
 redis-server --port "$ACL_PORT" --bind 127.0.0.1 --unixsocket "$T/redis/redis.sock" --unixsocketperm 777 \
@@ -122,8 +126,8 @@ redis-server --port "$ACL_PORT" --bind 127.0.0.1 --unixsocket "$T/redis/redis.so
 	--appendonly no --daemonize no >"$T/redis.log" 2>&1 &
 ACL_PID=$!
 for _ in $(seq 1 50); do redis-cli -p "$ACL_PORT" --no-auth-warning ping 2>&1 | grep -q 'NOAUTH\|PONG' && break; sleep 0.1; done
-as_reader() { redis-cli -p "$ACL_PORT" --no-auth-warning --user edg-reader --pass reader-pw "$@" 2>&1; }
-as_writer() { redis-cli -p "$ACL_PORT" --no-auth-warning --user edg-writer --pass writer-pw "$@" 2>&1; }
+as_reader() { redis-cli -p "$ACL_PORT" --no-auth-warning --user edg-reader --pass "$READER_PASS" "$@" 2>&1; }
+as_writer() { redis-cli -p "$ACL_PORT" --no-auth-warning --user edg-writer --pass "$WRITER_PASS" "$@" 2>&1; }
 expect_match "the ACL file loads: default user off (NOAUTH)" 'NOAUTH|WRONGPASS|NOPERM' "$(redis-cli -p "$ACL_PORT" ping 2>&1)"
 expect_eq "writer: SET edg:v1:test" OK "$(as_writer SET edg:v1:test 1)"
 expect_eq "writer: HSET edg:v1:1:sup" 1 "$(as_writer HSET edg:v1:1:sup a@b.example x)"
@@ -164,6 +168,7 @@ python3 tests/emulators/oci_control.py --port 0 --port-file "$T/control.port" --
 PIDS="$PIDS $!"
 for _ in $(seq 1 100); do [ -s "$T/control.port" ] && break; sleep 0.1; done
 install -m 600 tests/data/emulator/private-key.pem "$T/key.pem"
+secret_register_key "$T/key.pem"
 conf() { # REDIS-URL
 	cat <<CONF
 [oci]
@@ -195,8 +200,8 @@ CONF
 }
 chmod 755 "$T" "$T/redis"
 # syncd over TCP, the readers over the unix socket: both URL forms carry the ACL user.
-conf "redis://edg-writer:writer-pw@127.0.0.1:$ACL_PORT" >"$T/writer.conf"
-conf "unix://edg-reader:reader-pw@$T/redis/redis.sock" >"$T/reader.conf"
+conf "redis://edg-writer:$WRITER_PASS@127.0.0.1:$ACL_PORT" >"$T/writer.conf"
+conf "unix://edg-reader:$READER_PASS@$T/redis/redis.sock" >"$T/reader.conf"
 chmod 644 "$T/writer.conf" "$T/reader.conf"
 touch "$T/audit.log"
 chown nobody "$T/audit.log"

@@ -7,7 +7,15 @@ set -u
 T=$(mktemp -d /tmp/edg-e2e-demo.XXXXXX)
 rmdir "$T"
 export DEMO_DIR=$T
-cleanup() { bash demo/stop.sh >/dev/null 2>&1; rm -rf "$T" "$T.out"; }
+# demo.sh registers its SMTP password and certificate key (tests/lib/e2e.sh); stop.sh
+# removes $T, so its logs are kept before it runs.
+secret_register_key tests/data/emulator/private-key.pem
+keep_demo_logs() { [ -f "$T.out" ] && [ -d "$T" ] && cp "$T.out" "$T/demo.out"; keep_logs "$T"; }
+cleanup() {
+	keep_demo_logs
+	bash demo/stop.sh >/dev/null 2>&1
+	rm -rf "$T" "$T.out"
+}
 trap cleanup EXIT
 [ "$(id -u)" -eq 0 ] || skip_all "the demo needs root (private Postfix)"
 
@@ -30,6 +38,7 @@ expect_match "KEEP=1: left running, says how to stop" 'Stop with: bash demo/stop
 pids=$(cat "$T/pids" 2>/dev/null)
 check "KEEP=1: its processes are running" test -n "$pids"
 pf_pid=$(cat "$T/pf/queue/pid/master.pid" 2>/dev/null | tr -d ' ')
+keep_demo_logs
 bash demo/stop.sh >/dev/null 2>&1
 sleep 0.5
 alive=""

@@ -19,6 +19,7 @@ cleanup() {
 	[ "$TAP_FAILED" -gt 0 ] && tail -n 40 "$T/oci/smtp.log" | sed 's/^/# oci-smtp: /'
 	oci_smtp_stop
 	[ -n "$CONTROL_PID" ] && kill "$CONTROL_PID" 2>/dev/null && wait "$CONTROL_PID" 2>/dev/null
+	keep_logs "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT

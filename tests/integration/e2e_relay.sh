@@ -28,6 +28,7 @@ cleanup() {
 	oci_smtp_stop
 	[ -n "$PD_PID" ] && kill "$PD_PID" 2>/dev/null && wait "$PD_PID" 2>/dev/null
 	redis_stop
+	keep_logs "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -35,6 +36,7 @@ trap cleanup EXIT
 
 E2E_CERTS=$T/certs
 e2e_certs "$E2E_CERTS" || skip_all "openssl could not make the test CA"
+secret_register_key "$E2E_CERTS/rogue.key" "$E2E_CERTS/wrongname.key" # the emulator serves them too
 
 # One truth, two copies: the emulator's state file and Redis (as edg-syncd would write it).
 cat >"$T/state.json" <<'JSON'
@@ -43,6 +45,8 @@ cat >"$T/state.json" <<'JSON'
  "suppressions": [{"emailAddress": "gone@example.net", "reason": "HARDBOUNCE",
                    "timeCreated": "2026-01-02T03:04:05.678Z"}]}
 JSON
+REDIS_PASS="redis-canary-$$-Rc2" # the daemons get it in their URL; no log may show it
+secret_register "$REDIS_PASS"
 REDIS_SOCK_PERM=777 redis_start "$T/redis"
 chmod 755 "$T/redis"
 state_init
@@ -57,7 +61,7 @@ cat >"$T/edg.conf" <<CONF
 [oci]
 region = us-ashburn-1
 [redis]
-url = unix://$REDIS_SOCK
+url = unix://$REDIS_URL_AUTH$REDIS_SOCK
 [policyd]
 listen = unix:$T/policyd.sock
 socket_mode = 0666

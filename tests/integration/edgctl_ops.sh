@@ -23,10 +23,13 @@ cleanup() {
 	wait 2>/dev/null
 	redis_stop
 	[ "$TAP_FAILED" -gt 0 ] && for f in "$T"/*.log; do sed "s|^|# $(basename "$f"): |" "$f" | tail -n 30; done
+	keep_logs "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT
 
+REDIS_PASS="redis-canary-$$-Rc3" # the daemons get it in their URL; no log may show it
+secret_register "$REDIS_PASS"
 REDIS_SOCK_PERM=777 redis_start "$T/redis"
 chmod 755 "$T/redis"
 P=edg:v1
@@ -41,6 +44,7 @@ EMU="http://127.0.0.1:$(cat "$T/emu.port")"
 emu() { python3 tests/emulators/emuctl.py "$EMU" "$@"; }
 
 install -m 600 tests/data/emulator/private-key.pem "$T/key.pem"
+secret_register_key "$T/key.pem"
 write_conf() { # FILE [EXTRA LINES for [milter]] [[policyd] LINES instead of max_stale = 10m]
 	cat >"$1" <<CONF
 [oci]
@@ -55,7 +59,7 @@ retry_max_delay = 1s
 timeout = 5s
 connect_timeout = 2s
 [redis]
-url = unix://$REDIS_SOCK
+url = unix://$REDIS_URL_AUTH$REDIS_SOCK
 [syncd]
 suppression_overlap = 0s
 audit_log = $T/audit.log

@@ -18,10 +18,12 @@ T=ocid1.tenancy.oc1..aaaaaaaaba3pv6wkcr4jqae5f15p2b2m2yt2j6rx32uzr4h25vqstifsfds
 KID="$T/ocid1.user.oc1..emutest/73:61:a2:21:67:e0:df:be:7e:4b:93:1e:15:98:a5:b7"
 KID2="$T/ocid1.user.oc1..second/73:61:a2:21:67:e0:df:be:7e:4b:93:1e:15:98:a5:b7"
 W=$(mktemp -d)
+secret_register_key "$D/private-key.pem" # signs every request; never logged
 PIDS=""
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	keep_logs "$W"
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -501,6 +503,7 @@ expect_match "one keep-alive connection pages through all 2,502 suppressions" '"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=edg test CA" \
 	-keyout "$W/ca.key" -out "$W/ca.pem" >/dev/null 2>&1
 openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$W/srv.key" -out "$W/srv.csr" >/dev/null 2>&1
+secret_register_key "$W/srv.key"
 printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$W/san.ext"
 openssl x509 -req -in "$W/srv.csr" -CA "$W/ca.pem" -CAkey "$W/ca.key" -CAcreateserial -days 2 \
 	-extfile "$W/san.ext" -out "$W/srv.pem" >/dev/null 2>&1

@@ -25,6 +25,7 @@ cleanup() {
 	sink_stop
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	redis_stop
+	keep_logs "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -33,6 +34,8 @@ trap cleanup EXIT
 SMTP_PORT=$(free_port)
 SMTP_PORT2=$(free_port)
 SINK_PORT=$(free_port)
+REDIS_PASS="redis-canary-$$-Rc5" # the daemons get it in their URL; no log may show it
+secret_register "$REDIS_PASS"
 REDIS_SOCK_PERM=777 redis_start "$T/redis"
 chmod 755 "$T/redis"
 state_init
@@ -42,7 +45,7 @@ write_conf() { # NAME [GUARD-LINE...]
 	local name=$1
 	shift
 	{
-		printf '[oci]\nregion = us-ashburn-1\n[redis]\nurl = unix://%s\n' "$REDIS_SOCK"
+		printf '[oci]\nregion = us-ashburn-1\n[redis]\nurl = unix://%s%s\n' "$REDIS_URL_AUTH" "$REDIS_SOCK"
 		printf '[policyd]\nlisten = unix:%s/%s.sock\nsocket_mode = 0666\nuser = nobody\n' "$T" "$name"
 		printf '[guard]\nallow_recipients = @example.net qa@example.com\n'
 		printf 'limit = sasl:billing-app 5/1m\nlimit = sasl:batch-job 5/1m\n'

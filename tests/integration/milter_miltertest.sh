@@ -20,12 +20,15 @@ cleanup() {
 	[ "$TAP_FAILED" -gt 0 ] && sed 's/^/# milter: /' "$T/milter.log"
 	[ -n "$MILTER_PID" ] && kill "$MILTER_PID" 2>/dev/null && wait "$MILTER_PID" 2>/dev/null
 	redis_stop
+	keep_logs "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT
 command -v miltertest >/dev/null || skip_all "miltertest is not installed"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (the milter drops to nobody)"
 
+REDIS_PASS="redis-canary-$$-Rc6" # the daemons get it in their URL; no log may show it
+secret_register "$REDIS_PASS"
 REDIS_SOCK_PERM=777 redis_start "$T/redis"
 chmod 755 "$T/redis"
 METRICS_PORT=$(free_port)
@@ -42,7 +45,7 @@ write_conf() { # MODE MAX_STALE [ON_STATE_ERROR [HEADER_RULE_TARGET]]
 [oci]
 region = us-ashburn-1
 [redis]
-url = unix://$REDIS_SOCK
+url = unix://$REDIS_URL_AUTH$REDIS_SOCK
 [log]
 level = debug
 [milter]
@@ -133,7 +136,7 @@ expect_eq "metrics: the state view's gauge" 1 "$(metric edg_state_suppressions)"
 cat >"$T/reload.sh" <<SH
 #!/bin/bash
 $(declare -f write_conf)
-T=$T REDIS_SOCK=$REDIS_SOCK METRICS_PORT=$METRICS_PORT
+T=$T REDIS_SOCK=$REDIS_SOCK REDIS_URL_AUTH=$REDIS_URL_AUTH METRICS_PORT=$METRICS_PORT
 n=\$(grep -c 'reload: configuration' "$T/milter.log")
 write_conf enforce 1h tempfail app@example.com
 kill -USR1 $MILTER_PID

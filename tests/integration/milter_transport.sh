@@ -21,6 +21,7 @@ cleanup() {
 	sink_stop
 	[ -n "$MILTER_PID" ] && kill "$MILTER_PID" 2>/dev/null && wait "$MILTER_PID" 2>/dev/null
 	redis_stop
+	keep_logs "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -28,6 +29,8 @@ trap cleanup EXIT
 
 SMTP_PORT=$(free_port)
 SINK_PORT=$(free_port)
+REDIS_PASS="redis-canary-$$-Rc8" # the daemons get it in their URL; no log may show it
+secret_register "$REDIS_PASS"
 REDIS_SOCK_PERM=777 redis_start "$T/redis"
 chmod 755 "$T/redis"
 state_init
@@ -40,7 +43,7 @@ write_conf() { # MODE MAX_STALE [MORE [milter] LINES]
 [oci]
 region = us-ashburn-1
 [redis]
-url = unix://$REDIS_SOCK
+url = unix://$REDIS_URL_AUTH$REDIS_SOCK
 [milter]
 listen = unix:$T/milter.sock
 transport_listen = unix:$T/transport.sock

@@ -17,10 +17,12 @@ U=ocid1.user.oc1..emutest
 FP=73:61:a2:21:67:e0:df:be:7e:4b:93:1e:15:98:a5:b7
 KID="$T/$U/$FP"
 W=$(mktemp -d)
+secret_register_key "$D/private-key.pem" # signs every request; never logged
 PIDS=""
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	keep_logs "$W"
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -51,6 +53,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=edg test CA" \
 	-keyout "$W/ca.key" -out "$W/ca.pem" >/dev/null 2>&1
 openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$W/srv.key" \
 	-out "$W/srv.csr" >/dev/null 2>&1
+secret_register_key "$W/srv.key"
 printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$W/san.ext"
 openssl x509 -req -in "$W/srv.csr" -CA "$W/ca.pem" -CAkey "$W/ca.key" -CAcreateserial \
 	-days 2 -extfile "$W/san.ext" -out "$W/srv.pem" >/dev/null 2>&1
@@ -67,6 +70,7 @@ expect_match "... on certificate verification, and is not retried" \
 out=$("$PULL" -e "https://localhost:$S_PORT" -t "$T" -k "$KID" -p "$D/private-key.pem" -a "$W/ca.pem" -s - 2>&1)
 expect_match "the host name is checked too (localhost is in the certificate): 4 senders" '^items 4 ' "$out"
 openssl req -newkey rsa:2048 -nodes -subj "/CN=other" -keyout "$W/o.key" -out "$W/o.csr" >/dev/null 2>&1
+secret_register_key "$W/o.key"
 printf 'subjectAltName=DNS:other.example\n' >"$W/o.ext"
 openssl x509 -req -in "$W/o.csr" -CA "$W/ca.pem" -CAkey "$W/ca.key" -CAcreateserial -days 2 \
 	-extfile "$W/o.ext" -out "$W/o.pem" >/dev/null 2>&1

@@ -16,6 +16,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/oci_sign.XXXXXX")
 EMU_PID=
 cleanup() {
 	[ -n "$EMU_PID" ] && kill "$EMU_PID" 2>/dev/null && wait "$EMU_PID" 2>/dev/null
+	keep_logs "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -31,6 +32,7 @@ POST_URL=https://iaas.us-phoenix-1.oraclecloud.com/20160918/volumeAttachments
 [ -x "$EDGCTL" ] || skip_all "$EDGCTL not built"
 # Git keeps the vector key 0644; edgctl rightly refuses that, so work on a private copy.
 cp "$V/private-key.pem" "$T/vector.pem" && chmod 600 "$T/vector.pem"
+secret_register_key "$T/vector.pem"
 
 # sign_vector ARGS...: the SDK tests' credentials and date, fingerprint check off.
 sign_vector() {
@@ -102,10 +104,12 @@ expect_eq "a key file others can read is refused (exit 1)" 1 $?
 expect_match "the refusal says mode 0644" "open.pem: mode 0644 .*chmod 600" "$(cat "$T/err")"
 
 # --- a fresh 2048-bit key, encrypted PKCS#8, a pass phrase file --------------------------
+secret_register 'a pass phrase: with spaces'
 printf 'a pass phrase: with spaces\n' >"$T/pass"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -aes-256-cbc \
 	-pass "file:$T/pass" -out "$T/new.pem" 2>/dev/null
 chmod 600 "$T/new.pem"
+secret_register_key "$T/new.pem"
 openssl pkey -in "$T/new.pem" -passin "file:$T/pass" -pubout -out "$T/new.pub" 2>/dev/null
 NEW_FP=$(openssl pkey -pubin -in "$T/new.pub" -outform DER | openssl md5 -c | sed 's/.*= //')
 expect_match "openssl wrote an encrypted PKCS#8 key" "BEGIN ENCRYPTED PRIVATE KEY" "$(head -1 "$T/new.pem")"

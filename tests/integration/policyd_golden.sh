@@ -16,6 +16,7 @@ T=$(mktemp -d /tmp/edg-policyd-golden.XXXXXX)
 cleanup() {
 	[ -n "${PD_PID:-}" ] && kill "$PD_PID" 2>/dev/null && wait "$PD_PID" 2>/dev/null
 	redis_stop
+	keep_logs "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -23,6 +24,7 @@ trap cleanup EXIT
 # The daemon drops root to "nobody": it must reach the socket and read the file.
 chmod 755 "$T"
 REDIS_PASS="redis-canary-$$-Kp2" # must never reach a log
+secret_register "$REDIS_PASS"
 REDIS_SOCK_PERM=777 redis_start "$T/redis"
 chmod 755 "$T/redis"
 METRICS_PORT=$(free_port)

@@ -19,6 +19,7 @@ cleanup() {
 	sink_stop
 	[ -n "${PD_PID:-}" ] && kill "$PD_PID" 2>/dev/null && wait "$PD_PID" 2>/dev/null
 	redis_stop
+	keep_logs "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -26,6 +27,8 @@ trap cleanup EXIT
 
 SMTP_PORT=$(free_port)
 SINK_PORT=$(free_port)
+REDIS_PASS="redis-canary-$$-Rc9" # the daemons get it in their URL; no log may show it
+secret_register "$REDIS_PASS"
 REDIS_SOCK_PERM=777 redis_start "$T/redis"
 chmod 755 "$T/redis"
 state_init
@@ -37,7 +40,7 @@ write_conf() { # MODE MAX_STALE
 [oci]
 region = us-ashburn-1
 [redis]
-url = unix://$REDIS_SOCK
+url = unix://$REDIS_URL_AUTH$REDIS_SOCK
 [syncd]
 sender_interval = 5s
 suppression_interval = 5s

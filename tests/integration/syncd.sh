@@ -23,6 +23,7 @@ cleanup() {
 	wait 2>/dev/null
 	redis_stop
 	[ "$TAP_FAILED" -gt 0 ] && for f in "$T"/*.log; do sed "s|^|# $(basename "$f"): |" "$f" | tail -n 30; done
+	keep_logs "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -30,6 +31,7 @@ trap cleanup EXIT
 # Secrets the daemons hold: none may reach a log, the audit trail or the status.
 REDIS_PASS="redis-canary-$$-Zq8"
 KEY_PASS="key-canary-$$-Wx3"
+secret_register "$REDIS_PASS" "$KEY_PASS"
 REDIS_SOCK_PERM=777 redis_start "$T/redis"
 chmod 755 "$T/redis"
 P=edg:v1
@@ -46,6 +48,7 @@ emu() { python3 tests/emulators/emuctl.py "$EMU" "$@"; }
 openssl pkcs8 -topk8 -v2 aes-256-cbc -in tests/data/emulator/private-key.pem -out "$T/key.pem" \
 	-passout "pass:$KEY_PASS"
 chmod 600 "$T/key.pem"
+secret_register_key tests/data/emulator/private-key.pem "$T/key.pem"
 write_conf() { # FILE USER METRICS_PORT
 	cat >"$1" <<CONF
 [oci]

@@ -27,10 +27,13 @@ cleanup() {
 	wait 2>/dev/null
 	redis_stop
 	[ "$TAP_FAILED" -gt 0 ] && sed 's/^/# syncd: /' "$T/syncd.log" | tail -n 40
+	keep_logs "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT
 
+REDIS_PASS="redis-canary-$$-Rc10" # the daemons get it in their URL; no log may show it
+secret_register "$REDIS_PASS"
 REDIS_SOCK_PERM=777 redis_start "$T/redis"
 chmod 755 "$T/redis"
 P=edg:v1
@@ -43,6 +46,7 @@ EMU="http://127.0.0.1:$(cat "$T/emu.port")"
 emu() { python3 tests/emulators/emuctl.py "$EMU" "$@"; }
 
 install -m 600 tests/data/emulator/private-key.pem "$T/key.pem"
+secret_register_key "$T/key.pem"
 # As packaging and logrotate's "create" would: the file and its directory belong to the
 # daemon's user (a file root created at start-up could not be reopened after the drop).
 mkdir -p "$T/audit"
@@ -66,7 +70,7 @@ retry_max_delay = 1s
 timeout = 5s
 connect_timeout = 2s
 [redis]
-url = unix://$REDIS_SOCK
+url = unix://$REDIS_URL_AUTH$REDIS_SOCK
 [syncd]
 sender_interval = $2
 suppression_interval = $1

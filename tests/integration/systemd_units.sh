@@ -54,6 +54,12 @@ fi
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 in_ct() { nsenter -t "$INIT_PID" -m -u -i -n -p -C -r -w "$@"; }
 cleanup() {
+	# The container's whole journal, for tests/secrets_scan.sh (kept before the tmpfs goes).
+	if [ -n "$INIT_PID" ]; then
+		mkdir -p "$T/logs"
+		in_ct journalctl --no-pager -o short-monotonic >"$T/logs/journal.log" 2>&1
+		keep_logs "$T/logs"
+	fi
 	if [ -n "$INIT_PID" ] && [ "$TAP_FAILED" -gt 0 ]; then
 		in_ct journalctl --no-pager -o short-monotonic -u edg-policyd -u edg-milter -u edg-test-redis 2>&1 |
 			tail -n 40 | sed 's/^/# journal: /'
@@ -100,11 +106,15 @@ chroot "$R" getent passwd edg >/dev/null ||
 	useradd --root "$R" --system --user-group --no-create-home --home-dir /nonexistent \
 		--shell /usr/sbin/nologin edg
 mkdir -p "$R/etc/edg" "$R$CT"
+# Redis wants a password (in a file: systemd-run names a unit after its command line).
+REDIS_PASS="redis-canary-$$-Su1"
+secret_register "$REDIS_PASS"
+printf 'requirepass %s\n' "$REDIS_PASS" >"$R$CT/redis.conf"
 cat >"$R/etc/edg/edg.conf" <<CONF
 [oci]
 region = us-ashburn-1
 [redis]
-url = redis://127.0.0.1:6379
+url = redis://:$REDIS_PASS@127.0.0.1:6379
 [policyd]
 listen = unix:/run/edg/policyd.sock
 socket_owner = postfix
@@ -200,8 +210,8 @@ done
 
 # 4. Redis and state, then the daemons through systemctl.
 check "Redis starts in the container" in_ct systemd-run -q --unit=edg-test-redis --property=Type=notify \
-	redis-server --port 6379 --bind 127.0.0.1 --save '' --appendonly no --supervised systemd
-redis_cli() { in_ct redis-cli -h 127.0.0.1 -p 6379 "$@"; }
+	redis-server "$CT/redis.conf" --port 6379 --bind 127.0.0.1 --save '' --appendonly no --supervised systemd
+redis_cli() { in_ct redis-cli -h 127.0.0.1 -p 6379 -a "$REDIS_PASS" --no-auth-warning "$@"; }
 . tests/lib/state.sh
 state_init
 state_sender app@example.com

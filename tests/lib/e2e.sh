@@ -15,16 +15,19 @@
 #                                      then only what a test machine needs changed: relayhost
 #                                      [localhost]:OCI_PORT, the test CA, a sasl_passwd, the
 #                                      daemons' sockets. "plain": no policyd, no milter.
-#   E2E_SMTP_USER, E2E_SMTP_PASSWORD   the SMTP credentials both sides use
+#   E2E_SMTP_USER, E2E_SMTP_PASSWORD   the SMTP credentials both sides use (the password
+#                                      registered with secret_register, as is the private
+#                                      key e2e_certs makes for the emulator)
 #   E2E_CERTS                          set by the caller: the directory e2e_certs filled
 #
 # Needs tap.sh, redis.sh and postfix.sh sourced first. Postfix verifies the emulator's
 # certificate: smtp_tls_security_level = secure, nexthop "localhost" against the SAN.
 E2E_SMTP_USER="ocid1.user.oc1..aaaaaaaaemu@ocid1.tenancy.oc1..aaaaaaaaemu.ab.com"
 E2E_SMTP_PASSWORD='S3cret-(pa55):w0rd;'
+secret_register "$E2E_SMTP_PASSWORD"
 OCI_SMTP_PID=
 
-e2e_certs() { sh tests/emulators/smtp_certs.sh "$1"; }
+e2e_certs() { sh tests/emulators/smtp_certs.sh "$1" && secret_register_key "$1/server.key"; }
 
 oci_smtp_start() {
 	_dir=$1 _certs=$2

@@ -8,7 +8,8 @@
 #   skip_all WHY       nothing can run here: one failure (a test that cannot run is not a pass)
 #   done_testing       print the plan; exit 1 when anything failed
 #
-# tests/run-suites.sh counts "ok" and "not ok" lines.
+# tests/run-suites.sh counts "ok" and "not ok" lines. secret_register and keep_logs come
+# from secrets.sh, sourced below.
 TAP_N=0
 TAP_FAILED=0
 ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1"; }
@@ -38,3 +39,4 @@ done_testing() {
 	[ "$TAP_FAILED" -eq 0 ] || exit 1
 	exit 0
 }
+. tests/lib/secrets.sh
