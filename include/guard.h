@@ -24,6 +24,9 @@
  *	    const struct edg_config *cfg, const struct guard_counter *counters,
  *	    size_t count, long long now_ms, size_t *over, long long *usage,
  *	    char *err, size_t errsize);
+ *	int guard_redis_usage(struct guard_redis *g, const struct edg_config *cfg,
+ *	    const char *key, long long window_ms, long long now_ms,
+ *	    struct guard_usage *out, char *err, size_t errsize);
  *
  * DESCRIPTION
  *	The pure half (lib/guard.c): which recipients the allow-list lets through, which
@@ -81,6 +84,10 @@
  *	per recipient). The connection ([redis] url, connect_timeout, command_timeout)
  *	is made on first use, apart from the state follower's; the call is synchronous
  *	and waits at most command_timeout. count 0: GUARD_UNDER without Redis.
+ *
+ *	guard_redis_usage(): the usage of one counter now (Redis's TIME and the
+ *	counter's HGETALL, pipelined; guard_usage() on each field), counting nothing: 0,
+ *	or -1 with the reason in err (the connection rules are guard_redis_count()'s).
  */
 #ifndef EDG_GUARD_H
 #define EDG_GUARD_H
@@ -149,5 +156,8 @@ enum guard_outcome guard_redis_count(struct guard_redis *g, const struct edg_con
                                      const struct guard_counter *counters, size_t count,
                                      long long now_ms, size_t *over, long long *usage, char *err,
                                      size_t errsize);
+int guard_redis_usage(struct guard_redis *g, const struct edg_config *cfg, const char *key,
+                      long long window_ms, long long now_ms, struct guard_usage *out, char *err,
+                      size_t errsize);
 
 #endif

@@ -223,3 +223,58 @@ guard_redis_count(struct guard_redis *g, const struct edg_config *cfg,
 	freeReplyObject(reply);
 	return outcome;
 }
+
+/* Redis's TIME reply in ms; -1 when it is not one. */
+static long long
+guard_redis_time(const redisReply *reply)
+{
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+	    reply->element[0]->type != REDIS_REPLY_STRING ||
+	    reply->element[1]->type != REDIS_REPLY_STRING)
+		return -1;
+	return strtoll(reply->element[0]->str, NULL, 10) * 1000 +
+	       strtoll(reply->element[1]->str, NULL, 10) / 1000;
+}
+
+int
+guard_redis_usage(struct guard_redis *g, const struct edg_config *cfg, const char *key,
+                  long long window_ms, long long now_ms, struct guard_usage *out, char *err,
+                  size_t errsize)
+{
+	redisReply *time = NULL, *fields = NULL;
+	long long redis_ms;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (guard_redis_ready(g, cfg, now_ms, err, errsize) != 0)
+		return -1;
+	if (redisAppendCommand(g->ctx, "TIME") != REDIS_OK ||
+	    redisAppendCommand(g->ctx, "HGETALL %s", key) != REDIS_OK ||
+	    redisGetReply(g->ctx, (void **)&time) != REDIS_OK ||
+	    redisGetReply(g->ctx, (void **)&fields) != REDIS_OK) {
+		snprintf(err, errsize, "Redis: %s", g->ctx->errstr);
+		guard_redis_drop(g, now_ms);
+		goto done;
+	}
+	if ((redis_ms = guard_redis_time(time)) < 0 || fields->type != REDIS_REPLY_ARRAY) {
+		snprintf(err, errsize, "TIME, HGETALL: %.200s",
+		         time->type == REDIS_REPLY_ERROR     ? time->str
+		         : fields->type == REDIS_REPLY_ERROR ? fields->str
+		                                             : "unexpected reply");
+		if (redis_is_demotion(time) || redis_is_demotion(fields))
+			guard_redis_drop(g, now_ms);
+		goto done;
+	}
+	for (size_t i = 0; i + 1 < fields->elements; i += 2)
+		if (fields->element[i]->type == REDIS_REPLY_STRING &&
+		    fields->element[i + 1]->type == REDIS_REPLY_STRING)
+			guard_usage(out, fields->element[i]->str, fields->element[i + 1]->str,
+			            redis_ms, window_ms);
+	rc = 0;
+done:
+	if (time != NULL)
+		freeReplyObject(time);
+	if (fields != NULL)
+		freeReplyObject(fields);
+	return rc;
+}

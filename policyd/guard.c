@@ -19,9 +19,10 @@
  *
  *	Metrics: for each limit of the start-up configuration that has one counter (a
  *	tenancy limit, or one with an ID), edg_policyd_guard_usage{limit="TEXT"} is its
- *	usage as the last recipient this daemon checked against it found it (every
- *	gateway sees the shared counter; the freshest is the highest), and
- *	edg_policyd_guard_limit{limit="TEXT"} its COUNT. The metric registry is fixed
+ *	usage in the sliding window: as the last recipient this daemon checked against it
+ *	found it, and read again from Redis every GUARD_GAUGE_REFRESH_MS (so an idle
+ *	gateway's gauge falls as the window slides, and shows what the other gateways
+ *	counted), and edg_policyd_guard_limit{limit="TEXT"} its COUNT. The metric registry is fixed
  *	once the HTTP thread runs: a reload keeps the gauges of limits whose text is
  *	unchanged, and a limit added by a reload has none until a restart.
  */
@@ -35,13 +36,15 @@
 #include "timefmt.h"
 #include "xalloc.h"
 
-#define GUARD_LABEL_MAX 600
+#define GUARD_LABEL_MAX        600
+#define GUARD_GAUGE_REFRESH_MS 5000 /* the usage gauges read again from Redis */
 
 struct policyd_guard {
 	struct guard_redis *redis;
 	const struct edg_config *cfg; /* the settings in force */
 	int failing;                  /* Redis unavailable to the limits */
 	long long failed;             /* recipients decided without counting meanwhile */
+	long long gauges_read_ms;     /* when the usage gauges were last read from Redis */
 	struct {
 		int over;
 		char key[GUARD_KEY_MAX]; /* the counter that is full */
@@ -159,6 +162,30 @@ policyd_guard_stopped(struct policyd_guard *g, size_t i, const char *why)
 
 /* Once a second from the event loop: a limit that refused nothing for a window and a
  * slot holds nothing of what filled it. */
+/*
+ * The usage gauges from Redis: a few pipelined commands per limit with a gauge, on
+ * the event loop (bounded by command_timeout). A failure is left to the counting
+ * path to report: the gauges keep their last value.
+ */
+static void
+policyd_guard_read_gauges(struct policyd_guard *g, long long now_ms)
+{
+	const struct config_limit_list *limits = &g->cfg->guard.limits;
+	struct guard_usage usage;
+	char key[GUARD_KEY_MAX], err[256];
+
+	for (size_t i = 0; i < limits->count && !g->failing; i++) {
+		if (g->limit[i].gauge < 0 ||
+		    guard_limit_key(&limits->limits[i], g->cfg->redis.prefix, key, sizeof(key)) !=
+		        0)
+			continue;
+		if (guard_redis_usage(g->redis, g->cfg, key, limits->limits[i].window_ms, now_ms,
+		                      &usage, err, sizeof(err)) != 0)
+			break;
+		metrics_set(&policyd_guard_gauges[g->limit[i].gauge], usage.count);
+	}
+}
+
 void
 policyd_guard_tick(struct policyd_guard *g, long long now_ms)
 {
@@ -168,6 +195,10 @@ policyd_guard_tick(struct policyd_guard *g, long long now_ms)
 		if (g->limit[i].over &&
 		    now_ms >= g->limit[i].refused_ms + window_ms + window_ms / GUARD_SLOTS + 1)
 			policyd_guard_stopped(g, i, "nothing refused for a window");
+	}
+	if (now_ms - g->gauges_read_ms >= GUARD_GAUGE_REFRESH_MS) {
+		g->gauges_read_ms = now_ms;
+		policyd_guard_read_gauges(g, now_ms);
 	}
 }
 
