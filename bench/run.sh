@@ -5,6 +5,8 @@
 #   bash bench/run.sh                 sizes 0, 1,000, 1 million, 10 million; 7 rounds
 #   BENCH_QUICK=1 bash bench/run.sh   sizes 0, 1,000, 1 million; 5 rounds, fewer messages
 #   BENCH_SIZES="1000" BENCH_ROUNDS=5 BENCH_ONLY="postfix policyd" ...  a part of it
+#   BENCH_KEYSPACE_FACTOR=20 ...      policyd part: recipients drawn from 20 N addresses, so
+#                                     1 in 20 is suppressed (default 2: one in two)
 #
 # Per size N (a throwaway Redis holding N suppressions and 100 approved senders):
 #   memory   VmRSS and VmHWM of edg-policyd and edg-milter once their view is loaded
@@ -77,7 +79,7 @@ memory() { # N
 
 # ---- policyd alone beside redis-benchmark
 policyd_rate() { # N
-	local n=$1 keyspace=$(($1 * 2)) r out
+	local n=$1 keyspace=$(($1 * ${BENCH_KEYSPACE_FACTOR:-2})) r out
 	[ "$keyspace" -gt 0 ] || keyspace=1
 	: >"$T/pol.txt"
 	: >"$T/rb.txt"
