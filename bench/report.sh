@@ -5,9 +5,11 @@
 # Prints the tables on stdout; writes DIR/ratios.png (gnuplot) and DIR/ratios.dat.
 set -u
 D=${1:-build/bench/results}
-fmt_n() { awk -v n="$1" 'BEGIN { if (n >= 1000000) printf "%g million", n / 1000000; else if (n >= 1000) printf "%g,000", n / 1000; else print n }'; }
+AWK_FMT_N='function fmt_n(n) { if (n >= 1000000) return sprintf("%g million", n / 1000000); if (n >= 1000) return sprintf("%g,000", n / 1000); return n }
+'
+fmt_n() { awk -v n="$1" "$AWK_FMT_N"'BEGIN { print fmt_n(n) }'; }
 
-cat "$D/machine.txt" | sed 's/^/    /'
+sed 's/^/    /' "$D/machine.txt"
 echo
 
 if [ -s "$D/postfix.txt" ]; then
@@ -40,9 +42,9 @@ if [ -s "$D/postfix.txt" ]; then
 		echo
 		echo "| suppressions | d/a | e/c | f/c | f/a | f/b | c/a | g/a | d/g |"
 		echo "|---|---|---|---|---|---|---|---|---|"
-		awk '$2 == "postfix" { split($3, kv, "="); n = kv[2]; t[n, $5, $7] = $11; if (!(n in seen)) { seen[n] = 1; ns[++k] = n } if ($5 > maxr[n]) maxr[n] = $5 }
+		awk "$AWK_FMT_N"'$2 == "postfix" { split($3, kv, "="); n = kv[2]; t[n, $5, $7] = $11; if (!(n in seen)) { seen[n] = 1; ns[++k] = n } if ($5 > maxr[n]) maxr[n] = $5 }
 		     END { np = split("d/a e/c f/c f/a f/b c/a g/a d/g", ps, " ")
-		           for (i = 1; i <= k; i++) { n = ns[i]; printf "| %s |", n
+		           for (i = 1; i <= k; i++) { n = ns[i]; printf "| %s |", fmt_n(n)
 		             for (j = 1; j <= np; j++) { split(ps[j], q, "/"); lo = 1e9; hi = 0
 		               for (r = 1; r <= maxr[n]; r++) if ((n, r, q[1]) in t && (n, r, q[2]) in t) { x = t[n, r, q[2]] / t[n, r, q[1]]; if (x < lo) lo = x; if (x > hi) hi = x }
 		               if (hi > 0) printf " %.2f .. %.2f |", lo, hi; else printf " |" }
@@ -54,35 +56,84 @@ if [ -s "$D/postfix.txt" ]; then
 		echo
 		echo "| suppressions | edg-policyd | edg-milter | no-op milter | no-op policy server |"
 		echo "|---|---|---|---|---|"
-		awk '$2 == "cpu_us_per_message" { printf "| %s | %s us | %s us | %s us | %s us |\n", $1, $4, $6, $8, $10 }' "$D/postfix.txt"
+		awk "$AWK_FMT_N"'$2 == "cpu_us_per_message" { printf "| %s | %s us | %s us | %s us | %s us |\n", fmt_n($1), $4, $6, $8, $10 }' "$D/postfix.txt"
 		echo
 	fi
-	# The chart: one group of bars per size, the median with the rounds' lowest and highest.
+	if grep -q ' capacity ' "$D/postfix.txt"; then
+		echo "### Gateway CPU per message and capacity ratios"
+		echo
+		echo "CPU time (user + system) the gateway used per message: the private Postfix (master, the"
+		echo "children it reaped, its live children) and the daemons (edg-policyd, edg-milter, no-op"
+		echo "milter, no-op policy server); median of the rounds (lowest .. highest). The load apart:"
+		echo "smtp-sink (standing for OCI) and smtp-source."
+		echo
+		echo "| suppressions | a plain | b lmdb tables | c no-op milter | d policyd | e edg-milter | f policyd + milter | g no-op policy server | smtp-sink | smtp-source |"
+		echo "|---|---|---|---|---|---|---|---|---|---|"
+		for n in $(awk '$2 == "capacity" { print $1 }' "$D/postfix.txt" | uniq); do
+			printf '| %s |' "$(fmt_n "$n")"
+			for c in a b c d e f g; do
+				printf ' %s |' "$(awk -v n="$n" -v c="$c" '$1 == n && $2 == "gateway_cpu_us" && $3 == c { printf "%.0f us (%.0f .. %.0f)", $4, $5, $6 }' "$D/postfix.txt")"
+			done
+			awk -v n="$n" '$1 == n && $2 == "load_cpu_us" { printf " %.0f us | %.0f us |\n", $4, $6 }' "$D/postfix.txt"
+		done
+		echo
+		echo "Capacity ratio x/y = CPU per message of y / CPU per message of x: the rate x reaches"
+		echo "relative to y when the CPU is the limit; median of the per-round ratios (lowest .. highest)."
+		echo "CPU busy: the share of all CPUs not idle during the measurements (/proc/stat), median"
+		echo "(lowest .. highest); near 1 the machine was CPU-bound, and the rates follow the CPU. The"
+		echo "gateway's share: its CPU over all CPUs' time."
+		echo
+		echo "| suppressions | d/a | e/c | f/c | f/a | f/b | b/a | c/a | g/a | d/g | CPU busy | gateway's share |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+		for n in $(awk '$2 == "capacity" { print $1 }' "$D/postfix.txt" | uniq); do
+			printf '| %s |' "$(fmt_n "$n")"
+			for p in d/a e/c f/c f/a f/b b/a c/a g/a d/g; do
+				printf ' %s |' "$(awk -v n="$n" -v p="$p" '$1 == n && $2 == "capacity" && $3 == p { printf "%.3f (%.2f .. %.2f)", $4, $5, $6 }' "$D/postfix.txt")"
+			done
+			awk -v n="$n" '$1 == n && $2 == "cpu_busy" { printf " %.2f (%.2f .. %.2f) | %.2f |\n", $3, $4, $5, $7 }' "$D/postfix.txt"
+		done
+		echo
+	fi
+	# The chart: one group of bars per pair; per size, the rate ratio (and, when measured,
+	# the capacity ratio), each the median with the rounds' lowest and highest.
 	cols=$(awk '$2 == "ratio" { print $1 }' "$D/postfix.txt" | uniq | tr '\n' ' ')
-	awk 'FNR == NR { if ($2 == "ratio") med[$1, $3] = $4; next }
+	grep -q ' capacity ' "$D/postfix.txt" && capacity=1 || capacity=0
+	awk 'FNR == NR { if ($2 == "ratio") med[$1, $3] = $4; if ($2 == "capacity") cap[$1, $3] = $4 " " $5 " " $6; next }
 	     $2 == "postfix" { split($3, kv, "="); n = kv[2]; t[n, $5, $7] = $11; if ($5 > maxr[n]) maxr[n] = $5 }
 	     END { np = split("d/a e/c f/c f/a f/b c/a g/a", ps, " "); k = split(cols, ns, " ")
 	           for (j = 1; j <= np; j++) { printf "%s", ps[j]; split(ps[j], q, "/")
 	             for (i = 1; i <= k; i++) { n = ns[i]; lo = 1e9; hi = 0
 	               for (r = 1; r <= maxr[n]; r++) if ((n, r, q[1]) in t && (n, r, q[2]) in t) { x = t[n, r, q[2]] / t[n, r, q[1]]; if (x < lo) lo = x; if (x > hi) hi = x }
-	               if ((n, ps[j]) in med && hi > 0) printf " %s %.4f %.4f", med[n, ps[j]], lo, hi; else printf " NaN NaN NaN" }
-	             print "" } }' cols="$cols" "$D/postfix.txt" "$D/raw.txt" >"$D/ratios.dat"
+	               if ((n, ps[j]) in med && hi > 0) printf " %s %.4f %.4f", med[n, ps[j]], lo, hi; else printf " NaN NaN NaN"
+	               if (capacity) printf " %s", ((n, ps[j]) in cap) ? cap[n, ps[j]] : "NaN NaN NaN" }
+	             print "" } }' cols="$cols" capacity="$capacity" "$D/postfix.txt" "$D/raw.txt" >"$D/ratios.dat"
 	{
 		echo "set terminal pngcairo size 1000,560 font 'sans,10'"
 		echo "set output '$D/ratios.png'"
-		echo "set title 'edg: message-rate ratios through Postfix (bar: median of interleaved rounds; whisker: lowest and highest round)'"
+		if [ "$capacity" = 1 ]; then
+			# shellcheck disable=SC2028 # \n: for gnuplot, in its double-quoted string
+			echo 'set title "edg: ratios through Postfix, of message rates (solid) and of CPU capacity (hatched)\n(bar: median of interleaved rounds; whisker: lowest and highest round)"'
+		else
+			echo "set title 'edg: message-rate ratios through Postfix (bar: median of interleaved rounds; whisker: lowest and highest round)'"
+		fi
 		echo "set style data histogram; set style histogram errorbars gap 1 lw 1; set style fill solid 0.7 border -1"
-		echo "set yrange [0:1.9]; set ylabel 'ratio of message rates'; set grid ytics; set ytics 0.1 format '%.1f'"
+		echo "set yrange [0:1.9]; set ylabel 'ratio'; set grid ytics; set ytics 0.1 format '%.1f'"
 		echo "set key top left"
 		echo "set arrow from graph 0, first 0.95 to graph 1, first 0.95 nohead dt 2 lc rgb 'red'"
 		echo "set arrow from graph 0, first 0.90 to graph 1, first 0.90 nohead dt 3 lc rgb 'orange'"
+		# shellcheck disable=SC2028
 		echo 'set xlabel "a plain, b lmdb tables, c no-op milter, d edg-policyd, e edg-milter, f both, g no-op policy server\n(dashed red line: target d/a 0.95; dotted orange line: target f/c 0.90)"'
 		i=2
 		printf 'plot '
 		for n in $cols; do
 			[ "$i" -gt 2 ] && printf ', '
-			printf "'%s' using %d:%d:%d:xtic(1) title '%s suppressions'" "$D/ratios.dat" "$i" "$((i + 1))" "$((i + 2))" "$(fmt_n "$n")"
+			printf "'%s' using %d:%d:%d:xtic(1) title '%s suppressions%s'" "$D/ratios.dat" "$i" "$((i + 1))" "$((i + 2))" \
+				"$(fmt_n "$n")" "$([ "$capacity" = 1 ] && echo ': rate')"
 			i=$((i + 3))
+			if [ "$capacity" = 1 ]; then
+				printf ", '%s' using %d:%d:%d fill pattern 4 title '%s suppressions: CPU capacity'" "$D/ratios.dat" "$i" "$((i + 1))" "$((i + 2))" "$(fmt_n "$n")"
+				i=$((i + 3))
+			fi
 		done
 		echo
 	} >"$D/ratios.gp"

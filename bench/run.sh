@@ -7,6 +7,8 @@
 #   BENCH_SIZES="1000" BENCH_ROUNDS=5 BENCH_ONLY="postfix policyd" ...  a part of it
 #   BENCH_KEYSPACE_FACTOR=20 ...      policyd part: recipients drawn from 20 N addresses, so
 #                                     1 in 20 is suppressed (default 2: one in two)
+#   BENCH_IN_FLOW_DELAY=1s ...        Postfix part: Postfix's inflow control as shipped
+#                                     (default 0: off; lib.sh says why)
 #
 # Per size N (a throwaway Redis holding N suppressions and 100 approved senders):
 #   memory   VmRSS and VmHWM of edg-policyd and edg-milter once their view is loaded
@@ -14,10 +16,12 @@
 #            redis-benchmark -c 50 HEXISTS on the same suppression hash of the same Redis,
 #            interleaved, BENCH_ROUNDS rounds; half of the addresses are suppressed
 #   postfix  a private Postfix relaying to smtp-sink, loaded by smtp-source (20 sessions,
-#            one recipient, 2,000-byte body), through six smtpd services, one per
+#            one recipient, 2,000-byte body), through seven smtpd services, one per
 #            configuration (lib.sh), interleaved, BENCH_ROUNDS rounds, each round starting
 #            one configuration further on (a b c ... g, b c ... g a, ...); queue on tmpfs;
-#            CPU time each daemon used per message (/proc/PID/stat)
+#            per measurement the wall time and the gateway's CPU time (the private
+#            Postfix and the daemons, /proc/PID/stat), hence the capacity ratios; CPU
+#            time each daemon used per message over all rounds
 # and once (at 1,000 suppressions):
 #   callgrind  instructions per decision of edg-policyd and per message of edg-milter and
 #              of the no-op milter: two runs of K1 and K2 requests, (I2 - I1) / (K2 - K1)
@@ -27,7 +31,7 @@
 # configurations back to back). Results: $BENCH_OUT (default build/bench/results),
 # one file per question, and summary.txt; the chart: $BENCH_OUT/ratios.png.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 . tests/lib/redis.sh
 . tests/lib/postfix.sh
 . bench/lib.sh
@@ -114,23 +118,66 @@ policyd_rate() { # N
 	sed 's/^/raw redis_benchmark N='"$n"' /' "$T/rb.txt" >>"$BENCH_OUT/raw.txt"
 }
 
-# ---- Postfix a..f, interleaved
+# ---- Postfix a..g, interleaved
+# $T/pf.txt, one line per measurement: round conf seconds gateway_cpu postfix_cpu
+# daemons_cpu sink_cpu source_cpu busy source_seconds (bench_postfix_send).
+#
+# Per round, the ratio VALUE(den) / VALUE(num) of column COL: with COL 3 (seconds) the
+# rate of num over the rate of den; with COL 4 (gateway CPU) the rate num reaches over
+# den's when the CPU is the limit (capacity).
+round_ratios() { # COL NUM DEN
+	awk -v col="$1" -v num="$2" -v den="$3" '
+		$2 == num { t[$1, "n"] = $col } $2 == den { t[$1, "d"] = $col }
+		END { for (r = 1; (r, "n") in t; r++) if ((r, "d") in t && t[r, "n"] > 0) printf "%.4f\n", t[r, "d"] / t[r, "n"] }' "$T/pf.txt"
+}
+PAIRS="d/a e/c f/c f/a f/b b/a c/a g/a d/g"
+
+postfix_summary() { # N
+	local n=$1 c pair
+	for c in $BENCH_CONFS; do
+		printf '%s rate %s %s\n' "$n" "$c" \
+			"$(awk -v c="$c" -v m="$BENCH_MSGS" '$2 == c { printf "%.1f\n", m / $3 }' "$T/pf.txt" | bench_median)"
+	done
+	for pair in $PAIRS; do
+		printf '%s ratio %s %s\n' "$n" "$pair" "$(round_ratios 3 "${pair%/*}" "${pair#*/}" | bench_median)"
+	done
+	# The gateway's CPU microseconds per message (median, lowest, highest of the rounds),
+	# and the capacity ratios.
+	for c in $BENCH_CONFS; do
+		printf '%s gateway_cpu_us %s %s\n' "$n" "$c" \
+			"$(awk -v c="$c" -v m="$BENCH_MSGS" '$2 == c { printf "%.1f\n", $4 * 1e6 / m }' "$T/pf.txt" | bench_spread)"
+	done
+	for pair in $PAIRS; do
+		printf '%s capacity %s %s\n' "$n" "$pair" "$(round_ratios 4 "${pair%/*}" "${pair#*/}" | bench_spread)"
+	done
+	# The load's CPU per message (smtp-sink standing for OCI, smtp-source), and whether
+	# the machine was CPU-bound: the share of both CPUs busy, and the gateway's share.
+	printf '%s load_cpu_us sink %s source %s\n' "$n" \
+		"$(awk -v m="$BENCH_MSGS" '{ printf "%.1f\n", $7 * 1e6 / m }' "$T/pf.txt" | bench_median)" \
+		"$(awk -v m="$BENCH_MSGS" '{ printf "%.1f\n", $8 * 1e6 / m }' "$T/pf.txt" | bench_median)"
+	printf '%s cpu_busy %s gateway_share %s\n' "$n" "$(awk '{ print $9 }' "$T/pf.txt" | bench_spread)" \
+		"$(awk -v cpus="$(nproc)" '{ printf "%.3f\n", $4 / ($3 * cpus) }' "$T/pf.txt" | bench_median)"
+}
+
 postfix_rate() { # N
-	local n=$1 r c s nconf cpu0 cpu1
-	nconf=$(echo $BENCH_CONFS | wc -w)
+	local n=$1 r c i out confs cpu0 cpu1 sent refused
+	read -r -a confs <<<"$BENCH_CONFS"
 	bench_postfix_up "$T" "$n" || { say "Postfix did not start"; return 1; }
 	sleep 1
 	for c in $BENCH_CONFS; do bench_postfix_send "$c" 100 >/dev/null || { say "warm-up $c failed"; return 1; }; done
 	: >"$T/pf.txt"
 	cpu0="$(bench_cpu "$PD_PID") $(bench_cpu "$MILTER_PID") $(bench_cpu "$NOOP_PID") $(bench_cpu "$NOOP_POLICY_PID")"
 	for r in $(seq 1 "$BENCH_ROUNDS"); do
-		# Each round starts one configuration further on: a b c d e f, b c d e f a, ...
-		for c in $(echo $BENCH_CONFS $BENCH_CONFS | cut -d' ' -f"$(((r - 1) % nconf + 1))-$(((r - 1) % nconf + nconf))"); do
-			s=$(bench_postfix_send "$c" "$BENCH_MSGS") || { say "round $r conf $c failed"; return 1; }
-			echo "$r $c $s" >>"$T/pf.txt"
-			echo "raw postfix N=$n round $r conf $c msgs $BENCH_MSGS seconds $s" >>"$BENCH_OUT/raw.txt"
+		# Each round starts one configuration further on: a b c d e f g, b c d e f g a, ...
+		for ((i = 0; i < ${#confs[@]}; i++)); do
+			c=${confs[(r - 1 + i) % ${#confs[@]}]}
+			out=$(bench_postfix_send "$c" "$BENCH_MSGS") || { say "round $r conf $c failed"; return 1; }
+			echo "$r $c $out" >>"$T/pf.txt"
+			awk -v n="$n" -v r="$r" -v c="$c" -v m="$BENCH_MSGS" '{
+				printf "raw postfix N=%s round %s conf %s msgs %s seconds %s gateway_cpu_s %s postfix_cpu_s %s daemons_cpu_s %s sink_cpu_s %s source_cpu_s %s busy %s source_seconds %s\n",
+					n, r, c, m, $1, $2, $3, $4, $5, $6, $7, $8 }' <<<"$out" >>"$BENCH_OUT/raw.txt"
 		done
-		say "postfix N=$n round $r: $(awk -v r="$r" -v m="$BENCH_MSGS" '$1 == r { printf "%s %.0f/s  ", $2, m / $3 }' "$T/pf.txt")"
+		say "postfix N=$n round $r: $(awk -v r="$r" -v m="$BENCH_MSGS" '$1 == r { printf "%s %.0f/s %.0f us  ", $2, m / $3, $4 * 1e6 / m }' "$T/pf.txt")busy $(awk -v r="$r" '$1 == r { s += $9; k++ } END { printf "%.2f", s / k }' "$T/pf.txt")"
 	done
 	# CPU each daemon used per message it saw: policyd in d and f, edg-milter in e and f,
 	# noop_milter in c, noop_policy in g.
@@ -138,15 +185,7 @@ postfix_rate() { # N
 	echo "$cpu0 $cpu1" | awk -v n="$n" -v m="$((BENCH_ROUNDS * BENCH_MSGS))" '{
 		printf "%s cpu_us_per_message policyd %.1f milter %.1f noop_milter %.1f noop_policy %.1f\n", n,
 			($5 - $1) * 1e6 / (2 * m), ($6 - $2) * 1e6 / (2 * m), ($7 - $3) * 1e6 / m, ($8 - $4) * 1e6 / m }' >>"$BENCH_OUT/postfix.txt"
-	for c in $BENCH_CONFS; do
-		printf '%s rate %s %s\n' "$n" "$c" \
-			"$(awk -v c="$c" -v m="$BENCH_MSGS" '$2 == c { printf "%.1f\n", m / $3 }' "$T/pf.txt" | bench_median)"
-	done >>"$BENCH_OUT/postfix.txt"
-	for pair in d/a e/c f/c f/a f/b b/a c/a g/a d/g; do
-		printf '%s ratio %s %s\n' "$n" "$pair" "$(awk -v num="${pair%/*}" -v den="${pair#*/}" '
-			$2 == num { t[$1, "n"] = $3 } $2 == den { t[$1, "d"] = $3 }
-			END { for (r = 1; (r, "n") in t; r++) if ((r, "d") in t) printf "%.4f\n", t[r, "d"] / t[r, "n"] }' "$T/pf.txt" | bench_median)"
-	done >>"$BENCH_OUT/postfix.txt"
+	postfix_summary "$n" >>"$BENCH_OUT/postfix.txt"
 	sent=$(grep -c 'status=sent' "$T/pf/maillog")
 	refused=$(grep -cE 'reject:|milter-reject' "$T/pf/maillog")
 	echo "$n delivered $sent refused $refused" >>"$BENCH_OUT/postfix.txt"
@@ -199,13 +238,19 @@ callgrind() {
 	local i1 i2
 	mkdir -p "$T/cg"
 	chmod 777 "$T/cg"
-	i1=$(cg_policyd "$BENCH_CG_K1") && i2=$(cg_policyd "$BENCH_CG_K2") || { say "callgrind policyd failed"; return 1; }
+	if ! i1=$(cg_policyd "$BENCH_CG_K1") || ! i2=$(cg_policyd "$BENCH_CG_K2"); then
+		say "callgrind policyd failed"
+		return 1
+	fi
 	echo "policyd requests $BENCH_CG_K1 $BENCH_CG_K2 instructions $i1 $i2 per_decision $(((i2 - i1) / (BENCH_CG_K2 - BENCH_CG_K1)))" >>"$BENCH_OUT/callgrind.txt"
 	callgrind_annotate "$T/cg/policyd-$BENCH_CG_K2.out" 2>/dev/null | head -40 >"$BENCH_OUT/callgrind-policyd.txt"
 	bench_postfix_up "$T" 1000 || return 1
 	sleep 1
 	for which in noop milter; do
-		i1=$(cg_milter "$which" "$BENCH_CG_M1") && i2=$(cg_milter "$which" "$BENCH_CG_M2") || { say "callgrind $which failed"; return 1; }
+		if ! i1=$(cg_milter "$which" "$BENCH_CG_M1") || ! i2=$(cg_milter "$which" "$BENCH_CG_M2"); then
+			say "callgrind $which failed"
+			return 1
+		fi
 		echo "$which messages $BENCH_CG_M1 $BENCH_CG_M2 instructions $i1 $i2 per_message $(((i2 - i1) / (BENCH_CG_M2 - BENCH_CG_M1)))" >>"$BENCH_OUT/callgrind.txt"
 		callgrind_annotate "$T/cg/$which-$BENCH_CG_M2.out" 2>/dev/null | head -40 >"$BENCH_OUT/callgrind-$which.txt"
 	done
@@ -219,7 +264,7 @@ callgrind() {
 	echo "memory $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo); load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "versions postfix $(postconf -d -h mail_version 2>/dev/null); $(redis-server --version | awk '{ print $1, $3 }'); $(valgrind --version)"
 	echo "git $(git rev-parse --short HEAD 2>/dev/null)"
-	echo "settings sizes=[$BENCH_SIZES] rate_sizes=[$BENCH_RATE_SIZES] rounds=$BENCH_ROUNDS msgs=$BENCH_MSGS requests=$BENCH_REQUESTS sessions=$BENCH_SESSIONS"
+	echo "settings sizes=[$BENCH_SIZES] rate_sizes=[$BENCH_RATE_SIZES] rounds=$BENCH_ROUNDS msgs=$BENCH_MSGS requests=$BENCH_REQUESTS sessions=$BENCH_SESSIONS in_flow_delay=$BENCH_IN_FLOW_DELAY"
 } >"$BENCH_OUT/machine.txt"
 rm -f "$BENCH_OUT"/{memory,policyd,postfix,callgrind,raw}.txt
 for n in $BENCH_SIZES; do
