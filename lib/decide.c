@@ -73,7 +73,10 @@ decide_set(struct verdict *out, enum verdict_action action, enum verdict_reason 
 	out->code = decide_replies[reason].code;
 	out->dsn = decide_replies[reason].dsn;
 	if (strchr(fmt, '%') == NULL) { /* a constant text (most passes): no formatting */
-		snprintf(out->text, sizeof(out->text), "%s", fmt);
+		size_t n = strnlen(fmt, sizeof(out->text) - 1);
+
+		memcpy(out->text, fmt, n);
+		out->text[n] = '\0';
 		return;
 	}
 	va_start(ap, fmt);

@@ -12,12 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "log.h"
 
 #define LOG_SECRETS_MAX 16
 #define LOG_SECRET_MIN  3
 #define LOG_REDACTED    "*****"
+#define LOG_PREFIX_MAX  64 /* "progname: level: " */
 
 static const char *log_progname = "edg";
 static int log_to_stderr = 1;
@@ -178,31 +180,82 @@ log_level_name(int priority)
 	}
 }
 
+/* Append at most max bytes of s at *p (within end); returns the new position. */
+static char *
+log_put(char *p, const char *end, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+
+	if (n > (size_t)(end - p))
+		n = (size_t)(end - p);
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* stderr is unbuffered: one write per line, so lines never interleave. */
+static void
+log_write_stderr(const char *s, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(STDERR_FILENO, s, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+/*
+ * The line is formatted once, straight into the buffer it is written from:
+ * "progname: level: " (stderr only), then "QUEUEID: " and the message, cut at
+ * LOG_LINE_MAX, then sanitised.
+ */
 static void
 log_vemit(int priority, const char *queue_id, int errnum, const char *fmt, va_list ap)
 {
-	char line[LOG_LINE_MAX];
-	size_t len = 0;
+	char out[LOG_PREFIX_MAX + LOG_LINE_MAX + 1];
+	char *line = out, *p, *end;
+	size_t len;
 	int n;
 
 	if (priority > log_level)
 		return;
-	if (queue_id != NULL && *queue_id != '\0')
-		len = (size_t)snprintf(line, sizeof(line), "%.40s: ", queue_id);
-	n = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
-	if (n >= 0 && errnum != 0) {
-		len = strlen(line);
-		snprintf(line + len, sizeof(line) - len, ": %s", strerror(errnum));
+	if (log_to_stderr) {
+		p = log_put(out, out + LOG_PREFIX_MAX - 2, log_progname, 32);
+		p = log_put(p, out + LOG_PREFIX_MAX - 2, ": ", 2);
+		p = log_put(p, out + LOG_PREFIX_MAX - 2, log_level_name(priority), 16);
+		p = log_put(p, out + LOG_PREFIX_MAX, ": ", 2);
+		line = p;
 	}
-	if (n < 0)
-		snprintf(line, sizeof(line), "(unformattable log line: %s)", fmt);
-	if (strlen(line) == sizeof(line) - 1)
-		memcpy(line + sizeof(line) - 4, "...", 4);
-	log_sanitize(line, sizeof(line));
-	if (log_to_stderr)
-		fprintf(stderr, "%s: %s: %s\n", log_progname, log_level_name(priority), line);
-	else
+	end = line + LOG_LINE_MAX - 1; /* room for the NUL */
+	p = line;
+	if (queue_id != NULL && *queue_id != '\0') {
+		p = log_put(p, end, queue_id, 40);
+		p = log_put(p, end, ": ", 2);
+	}
+	n = vsnprintf(p, (size_t)(end - p) + 1, fmt, ap);
+	if (n < 0) {
+		p = line;
+		n = snprintf(line, LOG_LINE_MAX, "(unformattable log line: %s)", fmt);
+	}
+	len = (size_t)(p - line) + (size_t)n;
+	if (len < LOG_LINE_MAX - 1 && errnum != 0)
+		len += (size_t)snprintf(line + len, LOG_LINE_MAX - len, ": %s", strerror(errnum));
+	if (len >= LOG_LINE_MAX - 1) {
+		len = LOG_LINE_MAX - 1;
+		memcpy(line + len - 3, "...", 4);
+	}
+	log_sanitize(line, LOG_LINE_MAX);
+	if (log_to_stderr) {
+		len = strlen(line); /* masking may have changed it */
+		line[len] = '\n';
+		log_write_stderr(out, (size_t)(line - out) + len + 1);
+	} else {
 		syslog(priority, "%s", line);
+	}
 }
 
 #define LOG_FN(name, priority, with_errno)                                                         \

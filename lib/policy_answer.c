@@ -11,10 +11,43 @@
 
 #include "policy_answer.h"
 
+/*
+ * The reply "action=WORD [WORD ...]\n\n", put together without printf (it is built
+ * for every request): the words are joined by spaces and cut to fit; a NULL one
+ * is left out.
+ */
+static void
+policy_answer_reply(struct policy_answer *out, const char *const *words, size_t nwords)
+{
+	char *p = out->reply, *end = out->reply + sizeof(out->reply) - 3; /* "\n\n" NUL */
+
+	memcpy(p, "action=", 7);
+	p += 7;
+	for (size_t i = 0; i < nwords; i++) {
+		size_t n;
+
+		if (words[i] == NULL) /* not for a refusal: decide.c sets code and dsn */
+			continue;
+		n = strlen(words[i]);
+		if (p > out->reply + 7 && p < end)
+			*p++ = ' ';
+		if (n > (size_t)(end - p))
+			n = (size_t)(end - p);
+		memcpy(p, words[i], n);
+		p += n;
+	}
+	memcpy(p, "\n\n", 3);
+}
+
+/* policy_answer_reply() with the words listed in place */
+#define POLICY_REPLY(out, ...)                                                                     \
+	policy_answer_reply(out, (const char *const[]){__VA_ARGS__},                               \
+	                    sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+
 static void
 policy_answer_dunno(struct policy_answer *out)
 {
-	snprintf(out->reply, sizeof(out->reply), "action=DUNNO\n\n");
+	POLICY_REPLY(out, "DUNNO");
 }
 
 static void
@@ -23,17 +56,15 @@ policy_answer_verdict(struct policy_answer *out, const struct verdict *v)
 	out->verdict = *v;
 	if (v->would_refuse && v->code == NULL) {
 		out->refused = 1;
-		snprintf(out->reply, sizeof(out->reply), "action=WARN %s\n\n", v->text);
+		POLICY_REPLY(out, "WARN", v->text);
 	} else if (v->would_refuse) {
 		out->refused = 1;
-		snprintf(out->reply, sizeof(out->reply), "action=WARN %s %s %s\n\n", v->code,
-		         v->dsn, v->text);
+		POLICY_REPLY(out, "WARN", v->code, v->dsn, v->text);
 	} else if (v->action == VERDICT_REDIRECT) {
-		snprintf(out->reply, sizeof(out->reply), "action=REDIRECT %s\n\n", v->rewrite_to);
+		POLICY_REPLY(out, "REDIRECT", v->rewrite_to);
 	} else if (v->action == VERDICT_REJECT || v->action == VERDICT_TEMPFAIL) {
 		out->refused = 1;
-		snprintf(out->reply, sizeof(out->reply), "action=%s %s %s\n\n", v->code, v->dsn,
-		         v->text);
+		POLICY_REPLY(out, v->code, v->dsn, v->text);
 	} else {
 		policy_answer_dunno(out);
 	}

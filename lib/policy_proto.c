@@ -14,6 +14,7 @@ static const struct {
 	const char *name;
 	size_t len;
 } policy_attrs[POLICY_ATTR_COUNT] = {
+    /* a new one also goes into policy_attr_lookup() */
     [POLICY_REQUEST] = {"request", 7},
     [POLICY_PROTOCOL_STATE] = {"protocol_state", 14},
     [POLICY_SENDER] = {"sender", 6},
@@ -59,13 +60,38 @@ policy_has(const struct policy_request *req, enum policy_attr attr)
 	return (req->present >> attr) & 1;
 }
 
+/* The kept attribute a name is, or -1: by length, then one comparison. */
 static int
 policy_attr_lookup(const char *name, size_t len)
 {
-	for (int i = 0; i < POLICY_ATTR_COUNT; i++)
-		if (policy_attrs[i].len == len && memcmp(name, policy_attrs[i].name, len) == 0)
-			return i;
-	return -1;
+	int i;
+
+	switch (len) {
+	case 6:
+		i = POLICY_SENDER;
+		break;
+	case 7:
+		i = POLICY_REQUEST;
+		break;
+	case 8:
+		i = name[0] == 'q' ? POLICY_QUEUE_ID : POLICY_INSTANCE;
+		break;
+	case 9:
+		i = POLICY_RECIPIENT;
+		break;
+	case 11:
+		i = POLICY_CLIENT_NAME;
+		break;
+	case 13:
+		i = POLICY_SASL_USERNAME;
+		break;
+	case 14:
+		i = name[0] == 'p' ? POLICY_PROTOCOL_STATE : POLICY_CLIENT_ADDRESS;
+		break;
+	default:
+		return -1;
+	}
+	return memcmp(name, policy_attrs[i].name, len) == 0 ? i : -1;
 }
 
 /* Name bytes of the current line (before '='). */
@@ -170,10 +196,12 @@ policy_parse(struct policy_parser *p, const char *buf, size_t len, size_t *consu
              const char **why)
 {
 	size_t i = 0;
+	/* The first NUL of the buffer, looked for once rather than line by line. */
+	const char *nul = memchr(buf, '\0', len);
 
 	*consumed = 0;
 	while (i < len) {
-		const char *lf = memchr(buf + i, '\n', len - i), *nul;
+		const char *lf = memchr(buf + i, '\n', len - i);
 		size_t end = lf != NULL ? (size_t)(lf - buf) : len;
 		size_t take = end - i + (lf != NULL);
 		int rc;
@@ -183,7 +211,7 @@ policy_parse(struct policy_parser *p, const char *buf, size_t len, size_t *consu
 			*why = "request too large";
 			return POLICY_ERROR;
 		}
-		if ((nul = memchr(buf + i, '\0', end - i)) != NULL) {
+		if (nul != NULL && nul < buf + end) {
 			*consumed = (size_t)(nul - buf) + 1;
 			*why = "NUL byte in request";
 			return POLICY_ERROR;

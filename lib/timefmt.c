@@ -113,6 +113,15 @@ timefmt_rfc3339(long long ms, char *buf, size_t size)
 	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms - (long long)secs * 1000));
 }
 
+/* n digits of v (0 <= v), zero-padded; returns the end. */
+static char *
+timefmt_put_digits(char *p, int v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + n;
+}
+
 void
 timefmt_date(long long ms, char *buf, size_t size)
 {
@@ -120,7 +129,20 @@ timefmt_date(long long ms, char *buf, size_t size)
 	struct tm tm;
 
 	gmtime_r(&secs, &tm);
-	snprintf(buf, size, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	int year = tm.tm_year + 1900;
+
+	/* Every refusal's text carries a date: the digits by hand, not through printf. */
+	if (year >= 0 && year <= 9999 && size >= 11) {
+		char *p = timefmt_put_digits(buf, year, 4);
+
+		*p++ = '-';
+		p = timefmt_put_digits(p, tm.tm_mon + 1, 2);
+		*p++ = '-';
+		p = timefmt_put_digits(p, tm.tm_mday, 2);
+		*p = '\0';
+		return;
+	}
+	snprintf(buf, size, "%04d-%02d-%02d", year, tm.tm_mon + 1, tm.tm_mday);
 }
 
 long long

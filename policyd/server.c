@@ -44,6 +44,7 @@ struct conn {
 	long long request_start_ms;
 	char *out; /* replies not yet written */
 	size_t out_len;
+	int want_out; /* EPOLLOUT is in the connection's epoll interest */
 };
 
 static struct conn *conns;
@@ -90,8 +91,14 @@ conn_write(struct policyd *pd, struct conn *c, const char *data, size_t len)
 		memmove(c->out, c->out + n, c->out_len - (size_t)n);
 		c->out_len -= (size_t)n;
 	}
-	struct epoll_event ev = {.events = EPOLLIN | (c->out_len ? EPOLLOUT : 0), .data.ptr = c};
-	epoll_ctl(pd->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+	/* Only a change of interest costs a system call: most replies go out at once. */
+	if (c->want_out != (c->out_len > 0)) {
+		struct epoll_event ev = {.events = EPOLLIN | (c->out_len ? EPOLLOUT : 0),
+		                         .data.ptr = c};
+
+		c->want_out = c->out_len > 0;
+		epoll_ctl(pd->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+	}
 	return 0;
 }
 
@@ -230,6 +237,10 @@ server_read(struct policyd *pd, struct conn *c)
 			return;
 		}
 		c->last_active_ms = timefmt_monotonic_ms();
+		/* A short read took what there was; epoll (level-triggered) says when more
+		 * comes, which saves the read that would only answer EAGAIN. */
+		if ((size_t)n < sizeof(buf))
+			return;
 	}
 }
 

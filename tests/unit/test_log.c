@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "log.h"
@@ -58,18 +59,55 @@ static void
 test_stderr_line(void **unused)
 {
 	char buf[LOG_LINE_MAX] = "";
-	FILE *saved = stderr, *mem = fmemopen(buf, sizeof(buf), "w");
+	FILE *tmp = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	ssize_t n;
 
-	assert_non_null(mem);
+	assert_non_null(tmp);
+	assert_true(saved >= 0);
 	log_init("test", 1, LOG_MAIL);
 	log_secret_add("topsecret");
-	stderr = mem;
+	/* Lines go to file descriptor 2 with one write each, not through stdio. */
+	assert_int_equal(dup2(fileno(tmp), STDERR_FILENO), STDERR_FILENO);
 	log_qid(LOG_WARNING, "4ABCDEF", "rcpt=<x@y> pass=%s\r\nInjected: 1", "topsecret");
 	log_debug("below the level: not shown");
-	stderr = saved;
-	fclose(mem);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fileno(tmp), buf, sizeof(buf) - 1, 0);
+	fclose(tmp);
+	assert_true(n > 0);
 	assert_string_equal(buf, "test: warning: 4ABCDEF: rcpt=<x@y> pass=*****??Injected: 1\n");
 	log_secret_clear();
+}
+
+static void
+test_long_line_cut(void **unused)
+{
+	char big[3 * LOG_LINE_MAX], buf[2 * LOG_LINE_MAX] = "";
+	FILE *tmp = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	ssize_t n;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_non_null(tmp);
+	log_init("test", 1, LOG_MAIL);
+	assert_int_equal(dup2(fileno(tmp), STDERR_FILENO), STDERR_FILENO);
+	log_qid(LOG_WARNING, "4ABCDEF", "%s", big);
+	log_warnx("short %d", 7);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fileno(tmp), buf, sizeof(buf) - 1, 0);
+	fclose(tmp);
+	assert_true(n > 0);
+	/* The message part (queue id included) is LOG_LINE_MAX - 1 bytes, ending in "...". */
+	char *nl = strchr(buf, '\n');
+
+	assert_non_null(nl);
+	assert_int_equal(nl - buf, strlen("test: warning: ") + LOG_LINE_MAX - 1);
+	assert_memory_equal(nl - 3, "...", 3);
+	assert_memory_equal(buf, "test: warning: 4ABCDEF: xxx", 27);
+	assert_string_equal(nl + 1, "test: warning: short 7\n");
 }
 
 static void
@@ -91,6 +129,7 @@ main(void)
 	    cmocka_unit_test(test_short_secret_not_registered),
 	    cmocka_unit_test(test_url_password),
 	    cmocka_unit_test(test_stderr_line),
+	    cmocka_unit_test(test_long_line_cut),
 	    cmocka_unit_test(test_parse_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

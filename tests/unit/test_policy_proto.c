@@ -128,11 +128,41 @@ test_nul_refused(void **unused)
 	assert_int_equal(used, 9);
 }
 
+/* Every kept attribute by its name, and names of the same lengths that are not kept. */
+static void
+test_every_kept_attribute(void **unused)
+{
+	const char *req = "request=R\nprotocol_state=P\nsender=S\nrecipient=T\n"
+	                  "sasl_username=U\nclient_address=A\nclient_name=N\nqueue_id=Q\n"
+	                  "instance=I\nsenders=x\nrequesT=x\ninstancf=x\nqueue_ix=x\n"
+	                  "recipienT=x\nclient_namE=x\nsasl_usernamE=x\nprotocol_statE=x\n"
+	                  "client_addresS=x\nclient_port=x\n\n";
+	const char *want[POLICY_ATTR_COUNT] = {
+	    [POLICY_REQUEST] = "R",       [POLICY_PROTOCOL_STATE] = "P",
+	    [POLICY_SENDER] = "S",        [POLICY_RECIPIENT] = "T",
+	    [POLICY_SASL_USERNAME] = "U", [POLICY_CLIENT_ADDRESS] = "A",
+	    [POLICY_CLIENT_NAME] = "N",   [POLICY_QUEUE_ID] = "Q",
+	    [POLICY_INSTANCE] = "I",
+	};
+	struct policy_parser p;
+	const char *why;
+	size_t used;
+
+	policy_parser_init(&p, 16384);
+	assert_int_equal(feed(&p, req, strlen(req), &used, &why), POLICY_DONE);
+	for (int i = 0; i < POLICY_ATTR_COUNT; i++) {
+		assert_true(policy_has(policy_request(&p), (enum policy_attr)i));
+		assert_string_equal(policy_request(&p)->value[i], want[i]);
+	}
+	assert_int_equal(policy_request(&p)->attributes, 19);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_framing_any_chunking),
+	    cmocka_unit_test(test_every_kept_attribute),
 	    cmocka_unit_test(test_crlf_and_repeats),
 	    cmocka_unit_test(test_overlong_value_flagged),
 	    cmocka_unit_test(test_refusals),
