@@ -17,9 +17,6 @@
  *	int milter_from_apply(SMFICTX *ctx, const struct milter_msg *msg,
  *	    const struct milter_from_plan *plan);
  *	void milter_from_plan_free(struct milter_from_plan *plan);
-
-void milter_transport_open(const struct edg_config *cfg, const char *owner, const char *group);
-void milter_transport_start(void);
  *
  *	void milter_transport_open(const struct edg_config *cfg, const char *owner,
  *	    const char *group);
@@ -49,8 +46,9 @@ void milter_transport_start(void);
  *	transport_maps that bounces suppressed recipients one by one.
  *
  * OWNERSHIP
- *	A struct milter_msg owns its From: copies and its settings reference; a plan
- *	owns its formatted header values (milter_from_plan_free()).
+ *	A struct milter_msg owns its From: copies, sender_raw, rcpt_deferred and its
+ *	settings reference; a plan owns its formatted header values
+ *	(milter_from_plan_free()).
  */
 #ifndef EDG_MILTER_H
 #define EDG_MILTER_H
@@ -89,11 +87,13 @@ struct milter_conn {
 	struct milter_msg *msg; /* the message in progress, or NULL */
 };
 
-/* One message, from MAIL FROM to end of message or abort. */
+/* One message, from MAIL FROM to end of message or abort. Kept under 1 KB (glibc's
+ * per-thread cache serves allocations up to 1032 bytes): what is large and rare
+ * (rcpt_deferred) or of any length (sender_raw) is allocated apart. */
 struct milter_msg {
 	struct milter_settings *settings;
 	char queue_id[MILTER_QUEUE_ID_MAX];
-	char sender_raw[ADDR_MAX];           /* as given, without angle brackets, for logs */
+	char *sender_raw;                    /* as given, without angle brackets, for logs */
 	char sender[ADDR_MAX];               /* canonical; "" null sender */
 	int sender_rewrite;                  /* not approved, but a rewrite rule covers it */
 	char *from[MILTER_FROM_HEADERS_MAX]; /* values of the From: headers, in order */
@@ -103,8 +103,7 @@ struct milter_msg {
 	int reply_to_seen;    /* the message has a Reply-To: */
 	size_t original_seen; /* headers named [milter] original_from_header */
 	unsigned rcpt_accepted, rcpt_refused;
-	struct verdict rcpt_deferred; /* local submission: a recipient refusal, for eom */
-	int rcpt_deferred_set;
+	struct verdict *rcpt_deferred; /* local submission: a recipient refusal for eom, or NULL */
 };
 
 /* What end of message will do about From: and the envelope sender. */
