@@ -182,9 +182,13 @@ postfix_rate() { # N
 	# CPU each daemon used per message it saw: policyd in d and f, edg-milter in e and f,
 	# noop_milter in c, noop_policy in g.
 	cpu1="$(bench_cpu "$PD_PID") $(bench_cpu "$MILTER_PID") $(bench_cpu "$NOOP_PID") $(bench_cpu "$NOOP_POLICY_PID")"
-	echo "$cpu0 $cpu1" | awk -v n="$n" -v m="$((BENCH_ROUNDS * BENCH_MSGS))" '{
-		printf "%s cpu_us_per_message policyd %.1f milter %.1f noop_milter %.1f noop_policy %.1f\n", n,
-			($5 - $1) * 1e6 / (2 * m), ($6 - $2) * 1e6 / (2 * m), ($7 - $3) * 1e6 / m, ($8 - $4) * 1e6 / m }' >>"$BENCH_OUT/postfix.txt"
+	# (each divided by the messages of the configurations it served in this run).
+	echo "$cpu0 $cpu1" | awk -v n="$n" -v m="$((BENCH_ROUNDS * BENCH_MSGS))" -v confs=" $BENCH_CONFS " '
+		function served(a, b) { return (index(confs, " " a " ") > 0) + (b != "" && index(confs, " " b " ") > 0) }
+		function per(d, k) { return k > 0 ? d * 1e6 / (k * m) : 0 }
+		{ printf "%s cpu_us_per_message policyd %.1f milter %.1f noop_milter %.1f noop_policy %.1f\n", n,
+			per($5 - $1, served("d", "f")), per($6 - $2, served("e", "f")), per($7 - $3, served("c", "")),
+			per($8 - $4, served("g", "")) }' >>"$BENCH_OUT/postfix.txt"
 	postfix_summary "$n" >>"$BENCH_OUT/postfix.txt"
 	sent=$(grep -c 'status=sent' "$T/pf/maillog")
 	refused=$(grep -cE 'reject:|milter-reject' "$T/pf/maillog")
