@@ -8,6 +8,8 @@
  *	void log_set_level(int priority);
  *	void log_secret_add(const char *secret);
  *	void log_secret_clear(void);
+ *	void log_batch(int on);
+ *	void log_flush(void);
  *
  *	void log_debug(const char *fmt, ...);
  *	void log_info(const char *fmt, ...);
@@ -33,10 +35,16 @@
  *	3 bytes cannot be masked usefully and are refused by the configuration.
  *	Lines longer than LOG_LINE_MAX are cut and end in "...".
  *
+ *	log_batch(1) (stderr only; one thread only: edg-policyd's event loop) keeps
+ *	lines in a buffer until log_flush(), which the loop calls before it waits again,
+ *	so that the refusals of one loop turn cost one write(2), not one each; a full
+ *	buffer is flushed first. log_batch(0), fatal() and fatalx() flush.
+ *
  *	fatal() and fatalx() are for start-up and impossible states only: nothing a peer
  *	sends may reach them.
  *
- *	All functions are safe to call from several threads (the milter's).
+ *	All functions but log_batch() and log_flush() are safe to call from several
+ *	threads (the milter's).
  */
 #ifndef EDG_LOG_H
 #define EDG_LOG_H
@@ -51,6 +59,8 @@ int log_level_parse(const char *name);
 void log_set_level(int priority);
 void log_secret_add(const char *secret);
 void log_secret_clear(void);
+void log_batch(int on);
+void log_flush(void);
 
 #define LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 void log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);

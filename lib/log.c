@@ -25,6 +25,11 @@ static const char *log_progname = "edg";
 static int log_to_stderr = 1;
 static int log_level = LOG_INFO;
 
+/* Lines waiting for log_flush() while batching (one thread only: see log.h). */
+static char log_batch_buf[16384];
+static size_t log_batch_len;
+static int log_batching;
+
 static pthread_mutex_t log_secret_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *log_secrets[LOG_SECRETS_MAX];
 
@@ -252,10 +257,33 @@ log_vemit(int priority, const char *queue_id, int errnum, const char *fmt, va_li
 	if (log_to_stderr) {
 		len = strlen(line); /* masking may have changed it */
 		line[len] = '\n';
-		log_write_stderr(out, (size_t)(line - out) + len + 1);
+		len += (size_t)(line - out) + 1;
+		if (!log_batching) {
+			log_write_stderr(out, len);
+			return;
+		}
+		if (log_batch_len + len > sizeof(log_batch_buf))
+			log_flush();
+		memcpy(log_batch_buf + log_batch_len, out, len); /* len < the buffer's size */
+		log_batch_len += len;
 	} else {
 		syslog(priority, "%s", line);
 	}
+}
+
+void
+log_batch(int on)
+{
+	if (!on)
+		log_flush();
+	log_batching = on && log_to_stderr;
+}
+
+void
+log_flush(void)
+{
+	log_write_stderr(log_batch_buf, log_batch_len);
+	log_batch_len = 0;
 }
 
 #define LOG_FN(name, priority, with_errno)                                                         \
@@ -296,6 +324,7 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vemit(LOG_CRIT, NULL, saved, fmt, ap);
 	va_end(ap);
+	log_batch(0);
 	exit(1);
 }
 
@@ -307,5 +336,6 @@ fatalx(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vemit(LOG_CRIT, NULL, 0, fmt, ap);
 	va_end(ap);
+	log_batch(0);
 	exit(1);
 }

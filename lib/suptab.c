@@ -6,9 +6,15 @@
  * the table grows by 20 % at a time, which keeps it between 75 % and 90 % full.
  * Robin Hood insertion bounds probe lengths at that load; lookups stop as soon as
  * they meet an entry nearer its home than the probe is to the key's.
+ *
+ * Both arrays live in one allocation. A large one (SUPTAB_HUGE and more: about
+ * 175,000 slots) is mapped directly and marked for transparent huge pages: a lookup
+ * in a table of millions lands on a random page, and with 4 KB pages each one costs
+ * a TLB miss besides its cache misses.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "suptab.h"
 #include "xalloc.h"
@@ -17,12 +23,14 @@
 #define SUPTAB_MAX_LOAD 0.90
 #define SUPTAB_FILL     0.80 /* load after sizing for a known count */
 #define SUPTAB_GROWTH   1.20
+#define SUPTAB_HUGE     (2u << 20) /* bytes from which the arrays are mapped */
 
 struct suptab {
 	uint64_t *hash;
-	uint32_t *meta;
+	uint32_t *meta; /* in the same allocation, after hash[cap] */
 	size_t cap;
 	size_t count;
+	int mapped; /* the allocation is an mmap (else malloc's) */
 };
 
 static size_t
@@ -39,13 +47,41 @@ suptab_distance(const struct suptab *tab, size_t slot, uint64_t hash)
 	return slot >= home ? slot - home : slot + tab->cap - home;
 }
 
+static size_t
+suptab_array_bytes(size_t cap)
+{
+	return cap * (sizeof(uint64_t) + sizeof(uint32_t));
+}
+
+/* Zeroed arrays of cap slots. */
 static void
 suptab_alloc(struct suptab *tab, size_t cap)
 {
+	size_t bytes;
+	void *p = MAP_FAILED;
+
 	tab->cap = cap < SUPTAB_MIN_CAP ? SUPTAB_MIN_CAP : cap;
-	tab->hash = xcalloc(tab->cap, sizeof(*tab->hash));
-	tab->meta = xcalloc(tab->cap, sizeof(*tab->meta));
+	bytes = suptab_array_bytes(tab->cap);
+	if (bytes >= SUPTAB_HUGE) {
+		p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p != MAP_FAILED)
+			(void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: 4 KB pages work too */
+	}
+	tab->mapped = p != MAP_FAILED;
+	if (!tab->mapped)
+		p = xcalloc(1, bytes);
+	tab->hash = p;
+	tab->meta = (uint32_t *)(tab->hash + tab->cap);
 	tab->count = 0;
+}
+
+static void
+suptab_release(uint64_t *hash, size_t cap, int mapped)
+{
+	if (mapped)
+		munmap(hash, suptab_array_bytes(cap));
+	else
+		free(hash);
 }
 
 struct suptab *
@@ -62,8 +98,7 @@ suptab_free(struct suptab *tab)
 {
 	if (tab == NULL)
 		return;
-	free(tab->hash);
-	free(tab->meta);
+	suptab_release(tab->hash, tab->cap, tab->mapped);
 	free(tab);
 }
 
@@ -105,8 +140,7 @@ suptab_grow(struct suptab *tab)
 	for (size_t i = 0; i < old.cap; i++)
 		if (old.hash[i] != 0)
 			suptab_insert_new(tab, old.hash[i], old.meta[i]);
-	free(old.hash);
-	free(old.meta);
+	suptab_release(old.hash, old.cap, old.mapped);
 }
 
 /* The slot holding hash, or cap when absent. */

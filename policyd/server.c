@@ -45,14 +45,27 @@ struct conn {
 	char *out; /* replies not yet written */
 	size_t out_len;
 	int want_out; /* EPOLLOUT is in the connection's epoll interest */
+	int queued;   /* in the list of replies to send at the end of this turn */
 };
 
 static struct conn *conns;
 static long nconns;
 
+/*
+ * Replies are sent at the end of a turn of the loop, after the turn's log lines are
+ * written (as Redis writes its replies before it sleeps): one write(2) for the log
+ * lines of a turn, and a client holding its answer can already read the line.
+ */
+static struct conn *reply_queue[POLICYD_EVENTS];
+static size_t reply_queued;
+
 static void
 conn_close(struct policyd *pd, struct conn *c)
 {
+	if (c->queued)
+		for (size_t i = 0; i < reply_queued; i++)
+			if (reply_queue[i] == c)
+				reply_queue[i] = NULL;
 	epoll_ctl(pd->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	if (c->prev != NULL)
@@ -68,17 +81,10 @@ conn_close(struct policyd *pd, struct conn *c)
 	policyd_count(PM_CONNECTIONS_OPEN, -1);
 }
 
-/* Queue reply bytes and write what the socket takes; -1: give up on the peer. */
+/* Write what the socket takes of the replies held; -1: give up on the peer. */
 static int
-conn_write(struct policyd *pd, struct conn *c, const char *data, size_t len)
+conn_write(struct policyd *pd, struct conn *c)
 {
-	if (c->out_len + len > POLICYD_OUTPUT_MAX)
-		return -1;
-	if (len > 0) {
-		c->out = xrealloc(c->out, c->out_len + len);
-		memcpy(c->out + c->out_len, data, len);
-		c->out_len += len;
-	}
 	while (c->out_len > 0) {
 		ssize_t n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL);
 
@@ -100,6 +106,43 @@ conn_write(struct policyd *pd, struct conn *c, const char *data, size_t len)
 		epoll_ctl(pd->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
 	}
 	return 0;
+}
+
+/* Add a reply to the connection's output, sent by server_send_replies(). */
+static int
+conn_queue(struct policyd *pd, struct conn *c, const char *data, size_t len)
+{
+	if (c->out_len + len > POLICYD_OUTPUT_MAX)
+		return -1;
+	c->out = xrealloc(c->out, c->out_len + len);
+	memcpy(c->out + c->out_len, data, len);
+	c->out_len += len;
+	if (c->queued || c->want_out) /* already waiting: to be sent, or for EPOLLOUT */
+		return 0;
+	if (reply_queued == POLICYD_EVENTS) /* cannot happen: one event, one connection */
+		return conn_write(pd, c);
+	c->queued = 1;
+	reply_queue[reply_queued++] = c;
+	return 0;
+}
+
+/* End of a turn: the log lines, then the replies. */
+static void
+server_send_replies(struct policyd *pd)
+{
+	log_flush();
+	for (size_t i = 0; i < reply_queued; i++) {
+		struct conn *c = reply_queue[i];
+
+		if (c == NULL) /* closed meanwhile */
+			continue;
+		c->queued = 0;
+		if (conn_write(pd, c) != 0) {
+			reply_queue[i] = NULL;
+			conn_close(pd, c);
+		}
+	}
+	reply_queued = 0;
 }
 
 static void
@@ -186,7 +229,7 @@ server_answer(struct policyd *pd, struct conn *c)
 	server_count(&answer);
 	parser_put(c->parser);
 	c->parser = NULL;
-	return conn_write(pd, c, answer.reply, strlen(answer.reply));
+	return conn_queue(pd, c, answer.reply, strlen(answer.reply));
 }
 
 /* Feed bytes to the parser, answering every request they complete. */
@@ -315,7 +358,7 @@ server_event(struct policyd *pd, struct epoll_event *ev)
 		server_signal(pd);
 	} else if (ev->events & (EPOLLERR | EPOLLHUP) && !(ev->events & EPOLLIN)) {
 		conn_close(pd, c);
-	} else if (ev->events & EPOLLOUT && conn_write(pd, c, NULL, 0) != 0) {
+	} else if (ev->events & EPOLLOUT && conn_write(pd, c) != 0) {
 		conn_close(pd, c);
 	} else if (ev->events & EPOLLIN) {
 		server_read(pd, c);
@@ -334,6 +377,7 @@ policyd_serve(struct policyd *pd)
 	epoll_ctl(pd->epoll_fd, EPOLL_CTL_ADD, pd->listen_fd, &ev);
 	ev.data.ptr = &pd->signal_fd;
 	epoll_ctl(pd->epoll_fd, EPOLL_CTL_ADD, pd->signal_fd, &ev);
+	log_batch(1); /* the refusals of one turn of the loop: one write */
 	while (!pd->stop) {
 		int n = epoll_wait(pd->epoll_fd, events, POLICYD_EVENTS, 1000);
 
@@ -346,7 +390,10 @@ policyd_serve(struct policyd *pd)
 			policyd_guard_tick(pd->guard, timefmt_now_ms());
 			last_sweep = timefmt_monotonic_ms();
 		}
+		server_send_replies(pd); /* before the loop waits again */
 	}
+	server_send_replies(pd);
+	log_batch(0);
 	while (conns != NULL)
 		conn_close(pd, conns);
 	while (parser_pooled > 0)

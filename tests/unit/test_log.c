@@ -110,6 +110,34 @@ test_long_line_cut(void **unused)
 	assert_string_equal(nl + 1, "test: warning: short 7\n");
 }
 
+/* Batched lines reach the file only at log_flush(), in order; log_batch(0) flushes. */
+static void
+test_batch(void **unused)
+{
+	char buf[4 * LOG_LINE_MAX] = "";
+	FILE *tmp = tmpfile();
+	int saved = dup(STDERR_FILENO);
+
+	assert_non_null(tmp);
+	log_init("test", 1, LOG_MAIL);
+	assert_int_equal(dup2(fileno(tmp), STDERR_FILENO), STDERR_FILENO);
+	log_batch(1);
+	log_warnx("one");
+	log_qid(LOG_WARNING, "Q1", "two");
+	assert_int_equal(pread(fileno(tmp), buf, sizeof(buf) - 1, 0), 0);
+	log_flush();
+	assert_true(pread(fileno(tmp), buf, sizeof(buf) - 1, 0) > 0);
+	assert_string_equal(buf, "test: warning: one\ntest: warning: Q1: two\n");
+	for (int i = 0; i < 20; i++) /* more than the buffer holds: flushed when full */
+		log_warnx("%01000d", i);
+	log_batch(0);
+	log_warnx("three");
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	assert_int_equal(lseek(fileno(tmp), 0, SEEK_END), 19 + 23 + 20 * (15 + 1000 + 1) + 21);
+	fclose(tmp);
+}
+
 static void
 test_parse_names(void **unused)
 {
@@ -130,6 +158,7 @@ main(void)
 	    cmocka_unit_test(test_url_password),
 	    cmocka_unit_test(test_stderr_line),
 	    cmocka_unit_test(test_long_line_cut),
+	    cmocka_unit_test(test_batch),
 	    cmocka_unit_test(test_parse_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,9 +36,8 @@ rng(uint64_t *state)
 
 /* Random puts and deletes; a sorted-free reference: a flat array of live keys. */
 static void
-test_against_model(void **unused)
+against_model(int N, int rounds)
 {
-	enum { N = 20000 };
 	uint64_t *keys = calloc(N, sizeof(*keys)), seed = 88172645463325252ULL;
 	char *live = calloc(N, 1);
 	struct suptab *tab = suptab_new(0);
@@ -47,7 +46,7 @@ test_against_model(void **unused)
 	for (int i = 0; i < N; i++)
 		keys[i] = rng(&seed) | 1;
 	keys[7] = 0; /* the reserved value must work too */
-	for (int round = 0; round < 200000; round++) {
+	for (int round = 0; round < rounds; round++) {
 		int i = (int)(rng(&seed) % N);
 
 		if (rng(&seed) % 3 != 0) {
@@ -71,6 +70,20 @@ test_against_model(void **unused)
 	suptab_free(tab);
 	free(keys);
 	free(live);
+}
+
+static void
+test_against_model(void **unused)
+{
+	against_model(20000, 200000);
+}
+
+/* Grown from empty past 2 MB of arrays: the mapped (huge-page) tables, and the release
+ * of a mapped one when it grows again. */
+static void
+test_against_model_mapped(void **unused)
+{
+	against_model(300000, 1000000);
 }
 
 static void
@@ -113,9 +126,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_siphash_paper_vector),
-	    cmocka_unit_test(test_against_model),
-	    cmocka_unit_test(test_replace_keeps_count),
+	    cmocka_unit_test(test_siphash_paper_vector), cmocka_unit_test(test_against_model),
+	    cmocka_unit_test(test_against_model_mapped), cmocka_unit_test(test_replace_keeps_count),
 	    cmocka_unit_test(test_bytes_per_entry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
