@@ -107,6 +107,13 @@ milter_copy(char *dst, size_t size, const char *src, size_t len)
 	dst[len] = '\0';
 }
 
+/* milter_copy() of a C string. */
+static void
+milter_copy_str(char *dst, size_t size, const char *src)
+{
+	milter_copy(dst, size, src, strnlen(src, size));
+}
+
 /* libmilter takes a macro name as char *: these are the names it is given. */
 static char milter_macro_queue_id[] = "i", milter_macro_auth_authen[] = "{auth_authen}";
 
@@ -119,7 +126,7 @@ milter_macro(SMFICTX *ctx, char *name, char *buf, size_t size)
 	if (value == NULL)
 		*buf = '\0';
 	else
-		milter_copy(buf, size, value, strnlen(value, size));
+		milter_copy_str(buf, size, value);
 }
 
 /* The queue id, once the MTA has one (Postfix: after the first accepted RCPT). */
@@ -129,8 +136,7 @@ milter_queue_id(SMFICTX *ctx, struct milter_msg *msg)
 	const char *qid = smfi_getsymval(ctx, milter_macro_queue_id);
 
 	if (qid != NULL && *qid != '\0')
-		milter_copy(msg->queue_id, sizeof(msg->queue_id), qid,
-		            strnlen(qid, sizeof(msg->queue_id)));
+		milter_copy_str(msg->queue_id, sizeof(msg->queue_id), qid);
 }
 
 /* The verdict's reply; libmilter wants a single '%' doubled. */
@@ -305,8 +311,7 @@ milter_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
 	struct milter_conn *conn = xcalloc(1, sizeof(*conn));
 	const char *name = hostname != NULL ? hostname : "unknown";
 
-	milter_copy(conn->client_name, sizeof(conn->client_name), name,
-	            strnlen(name, sizeof(conn->client_name)));
+	milter_copy_str(conn->client_name, sizeof(conn->client_name), name);
 	milter_client_addr(conn, hostaddr);
 	if (*conn->client_text == '\0')
 		memcpy(conn->client_text, "unknown", sizeof("unknown"));

@@ -392,7 +392,6 @@ policyd_serve(struct policyd *pd)
 		}
 		server_send_replies(pd); /* before the loop waits again */
 	}
-	server_send_replies(pd);
 	log_batch(0);
 	while (conns != NULL)
 		conn_close(pd, conns);
